@@ -1,0 +1,74 @@
+import type { Document } from 'bson';
+import { ChangeStreamCursor } from '../changestream/cursor.js';
+import type { BeforeChangeMode, FullDocumentMode } from '../changestream/events.js';
+import type { StreamScope } from '../changestream/scope.js';
+import { cursorReply } from '../cursors.js';
+import { CommandError, ErrorCode, badValue } from '../errors.js';
+import { runPipeline } from '../storage/query.js';
+import type { CommandContext, CommandTable } from './context.js';
+import { firstBatch } from './batches.js';
+
+const FULL_DOCUMENT = new Set(['default', 'updateLookup', 'whenAvailable', 'required']);
+const BEFORE_CHANGE = new Set(['off', 'whenAvailable', 'required']);
+
+function aggregate(cmd: Document, ctx: CommandContext): Document | Promise<Document> {
+  const pipeline = cmd.pipeline;
+  if (!Array.isArray(pipeline)) throw new CommandError(ErrorCode.TypeMismatch, "'pipeline' option must be specified as an array");
+  if (typeof cmd.cursor !== 'object' && !cmd.explain) throw new CommandError(ErrorCode.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
+  if (pipeline[0]?.$changeStream) return openChangeStream(cmd, ctx);
+  if (pipeline.slice(1).some((s: Document) => '$changeStream' in s)) throw badValue('$changeStream is only valid as the first stage in a pipeline');
+  const target = cmd.aggregate;
+  const source = typeof target === 'string' ? [...(ctx.node.catalog.get(ctx.db, target)?.docs.values() ?? [])] : [];
+  if (target === 1 && pipeline[0] && !('$documents' in pipeline[0]) && !('$currentOp' in pipeline[0])) {
+    throw new CommandError(ErrorCode.InvalidNamespace, "{aggregate: 1} is not valid for '$match'; a collection is required.");
+  }
+  const resolver = (name: string) => [...(ctx.node.catalog.get(ctx.db, name)?.docs.values() ?? [])];
+  const ns = typeof target === 'string' ? `${ctx.db}.${target}` : `${ctx.db}.$cmd.aggregate`;
+  const docs = runPipeline(source, pipeline.filter((s: Document) => !('$currentOp' in s)), resolver);
+  return firstBatch(ctx, ns, docs, cmd.cursor?.batchSize);
+}
+
+function scopeOf(cmd: Document, ctx: CommandContext, spec: Document): StreamScope {
+  if (spec.allChangesForCluster) {
+    if (ctx.db !== 'admin') throw badValue("$changeStream may not be opened on the internal admin database... allChangesForCluster requires the admin database");
+    return { kind: 'cluster' };
+  }
+  if (cmd.aggregate === 1) {
+    if (['admin', 'config', 'local'].includes(ctx.db)) throw new CommandError(ErrorCode.InvalidNamespace, `$changeStream may not be opened on the internal ${ctx.db} database`);
+    return { kind: 'database', db: ctx.db };
+  }
+  if (typeof cmd.aggregate !== 'string') throw new CommandError(ErrorCode.InvalidNamespace, 'invalid aggregate target');
+  if (cmd.aggregate.startsWith('system.')) throw new CommandError(ErrorCode.InvalidNamespace, `$changeStream may not be opened on the internal ${ctx.db}.${cmd.aggregate} collection`);
+  return { kind: 'collection', db: ctx.db, coll: cmd.aggregate };
+}
+
+async function openChangeStream(cmd: Document, ctx: CommandContext): Promise<Document> {
+  const spec = cmd.pipeline[0].$changeStream as Document;
+  const fullDocument = (spec.fullDocument ?? 'default') as FullDocumentMode;
+  const fullDocumentBeforeChange = (spec.fullDocumentBeforeChange ?? 'off') as BeforeChangeMode;
+  if (!FULL_DOCUMENT.has(fullDocument)) throw badValue(`unknown fullDocument mode: ${fullDocument}`);
+  if (!BEFORE_CHANGE.has(fullDocumentBeforeChange)) throw badValue(`unknown fullDocumentBeforeChange mode: ${fullDocumentBeforeChange}`);
+  if (spec.resumeAfter && spec.startAfter) throw badValue('Only one type of resume option is allowed, but multiple were found.');
+  if ((spec.resumeAfter || spec.startAfter) && spec.startAtOperationTime) throw badValue('Only one type of resume option is allowed, but multiple were found.');
+  const scope = scopeOf(cmd, ctx, spec);
+  const stream = new ChangeStreamCursor(ctx.node, {
+    scope,
+    fullDocument,
+    fullDocumentBeforeChange,
+    showExpandedEvents: spec.showExpandedEvents === true,
+    resumeAfter: spec.resumeAfter,
+    startAfter: spec.startAfter,
+    startAtOperationTime: spec.startAtOperationTime,
+    pipeline: cmd.pipeline.slice(1),
+  });
+  const ns = scope.kind === 'collection' ? `${scope.db}.${scope.coll}` : `${ctx.db}.$cmd.aggregate`;
+  const batchSize = typeof cmd.cursor?.batchSize === 'number' ? cmd.cursor.batchSize : 101;
+  // The first batch never waits: it returns what is already there (usually nothing) and a token.
+  const first = await stream.nextBatch(batchSize, 0);
+  if (first.invalidated) return cursorReply(0, ns, first.events, true, { postBatchResumeToken: first.postBatchResumeToken });
+  const id = ctx.cursors.allocateId();
+  ctx.cursors.add({ kind: 'changeStream', id, ns, stream, abort: new AbortController() });
+  return cursorReply(id, ns, first.events, true, { postBatchResumeToken: first.postBatchResumeToken });
+}
+
+export const aggregateCommands: CommandTable = { aggregate };

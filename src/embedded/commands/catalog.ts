@@ -1,0 +1,93 @@
+import type { Document } from 'bson';
+import { CommandError, ErrorCode, badValue } from '../errors.js';
+import { runFind } from '../storage/query.js';
+import type { CollectionOptions } from '../storage/collection.js';
+import { collectionArg, type CommandContext, type CommandTable } from './context.js';
+import { firstBatch } from './batches.js';
+
+const COLLECTION_OPTIONS = ['capped', 'size', 'max', 'changeStreamPreAndPostImages', 'validator', 'validationLevel', 'validationAction', 'collation', 'timeseries', 'expireAfterSeconds', 'clusteredIndex'];
+
+function optionsOf(cmd: Document): CollectionOptions {
+  const options: CollectionOptions = {};
+  for (const key of COLLECTION_OPTIONS) if (key in cmd) options[key] = cmd[key];
+  return options;
+}
+
+function approximateSize(ctx: CommandContext, db: string): number {
+  let docs = 0;
+  for (const c of ctx.node.catalog.collections(db)) docs += c.docs.size;
+  return docs * 64;
+}
+
+export const catalogCommands: CommandTable = {
+  create: (cmd, ctx) => {
+    ctx.node.createCollection(ctx.db, collectionArg(cmd, 'create'), optionsOf(cmd));
+    return { ok: 1 };
+  },
+  drop: (cmd, ctx) => {
+    const coll = collectionArg(cmd, 'drop');
+    const indexes = ctx.node.catalog.get(ctx.db, coll)?.indexes.length ?? 0;
+    ctx.node.dropCollection(ctx.db, coll);
+    return { nIndexesWas: indexes, ns: `${ctx.db}.${coll}`, ok: 1 };
+  },
+  dropDatabase: (_cmd, ctx) => {
+    ctx.node.dropDatabase(ctx.db);
+    return { dropped: ctx.db, ok: 1 };
+  },
+  renameCollection: (cmd, ctx) => {
+    if (ctx.db !== 'admin') throw new CommandError(ErrorCode.Unauthorized, 'renameCollection may only be run against the admin database.');
+    const split = (ns: unknown) => {
+      if (typeof ns !== 'string' || !ns.includes('.')) throw new CommandError(ErrorCode.InvalidNamespace, `Invalid namespace specified '${String(ns)}'`);
+      const at = ns.indexOf('.');
+      return { db: ns.slice(0, at), coll: ns.slice(at + 1) };
+    };
+    ctx.node.rename(split(cmd.renameCollection), split(cmd.to), cmd.dropTarget === true);
+    return { ok: 1 };
+  },
+  collMod: (cmd, ctx) => {
+    ctx.node.collMod(ctx.db, collectionArg(cmd, 'collMod'), optionsOf(cmd));
+    return { ok: 1 };
+  },
+  listDatabases: (cmd, ctx) => {
+    let databases = [...ctx.node.catalog.databases.keys()].map((name) => ({ name, sizeOnDisk: approximateSize(ctx, name), empty: false }));
+    if (cmd.filter) databases = runFind(databases, { filter: cmd.filter }) as typeof databases;
+    if (cmd.nameOnly) return { databases: databases.map(({ name }) => ({ name })), ok: 1 };
+    const totalSize = databases.reduce((sum, d) => sum + d.sizeOnDisk, 0);
+    return { databases, totalSize, totalSizeMb: Math.round(totalSize / 1048576), ok: 1 };
+  },
+  listCollections: (cmd, ctx) => {
+    let infos: Document[] = ctx.node.catalog.collections(ctx.db).map((c) => ({
+      name: c.name,
+      type: 'collection',
+      options: c.options,
+      info: { readOnly: false, uuid: c.uuid },
+      idIndex: { v: 2, key: { _id: 1 }, name: '_id_' },
+    }));
+    if (cmd.filter) infos = runFind(infos, { filter: cmd.filter });
+    if (cmd.nameOnly) infos = infos.map(({ name, type }) => ({ name, type }));
+    return firstBatch(ctx, `${ctx.db}.$cmd.listCollections`, infos, cmd.cursor?.batchSize);
+  },
+  createIndexes: (cmd, ctx) => {
+    const coll = collectionArg(cmd, 'createIndexes');
+    if (!Array.isArray(cmd.indexes) || cmd.indexes.length === 0) throw badValue('Must specify at least one index to create');
+    for (const spec of cmd.indexes) {
+      if (!spec.key || typeof spec.key !== 'object' || Object.keys(spec.key).length === 0) throw badValue('Index keys cannot be empty.');
+      if (typeof spec.name !== 'string') throw badValue('The index name must be a string');
+    }
+    const existed = !!ctx.node.catalog.get(ctx.db, coll);
+    const { before, after } = ctx.node.createIndexes(ctx.db, coll, cmd.indexes);
+    return { numIndexesBefore: before, numIndexesAfter: after, createdCollectionAutomatically: !existed, ok: 1 };
+  },
+  listIndexes: (cmd, ctx) => {
+    const coll = collectionArg(cmd, 'listIndexes');
+    const collection = ctx.node.catalog.get(ctx.db, coll);
+    if (!collection) throw new CommandError(ErrorCode.NamespaceNotFound, `ns does not exist: ${ctx.db}.${coll}`);
+    return firstBatch(ctx, `${ctx.db}.${coll}`, collection.indexes.map((i) => ({ ...i })), cmd.cursor?.batchSize);
+  },
+  dropIndexes: (cmd, ctx) => {
+    const coll = collectionArg(cmd, 'dropIndexes');
+    const was = ctx.node.catalog.get(ctx.db, coll)?.indexes.length ?? 0;
+    ctx.node.dropIndexes(ctx.db, coll, cmd.index);
+    return { nIndexesWas: was, ok: 1 };
+  },
+};

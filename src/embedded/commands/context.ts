@@ -1,0 +1,39 @@
+import type { Document } from 'bson';
+import type { CursorRegistry } from '../cursors.js';
+import type { DataNode } from '../data-node.js';
+import type { FailPoints } from '../failpoints.js';
+import type { Topology } from '../topology.js';
+
+/** What one connection knows about itself. */
+export interface ConnectionState {
+  id: number;
+  remote: string;
+  /** Aborted when the connection closes: pending waits (getMore, awaitable hello) stop. */
+  closed: AbortSignal;
+  clientMetadata?: Document;
+  /** User name once authenticated (only meaningful when the server requires auth). */
+  user?: string;
+  /** Conversation state of an ongoing SASL exchange. */
+  sasl?: unknown;
+}
+
+export interface CommandContext {
+  db: string;
+  node: DataNode;
+  topology: Topology;
+  cursors: CursorRegistry;
+  failPoints: FailPoints;
+  conn: ConnectionState;
+}
+
+export type CommandHandler = (cmd: Document, ctx: CommandContext) => Document | Promise<Document>;
+export type CommandTable = Record<string, CommandHandler>;
+
+/** The collection named by the command's first field, e.g. `{ find: "stocksymbols" }`. */
+export function collectionArg(cmd: Document, name: string): string {
+  const value = cmd[name];
+  if (typeof value !== 'string' || value.length === 0) {
+    throw Object.assign(new Error(`collection name has invalid type ${typeof value}`), { code: 73 });
+  }
+  return value;
+}

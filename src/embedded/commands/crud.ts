@@ -1,0 +1,174 @@
+import type { Document } from 'bson';
+import { CommandError, ErrorCode, badValue } from '../errors.js';
+import { runFind } from '../storage/query.js';
+import { applyUpdate, isReplacement } from '../storage/update.js';
+import { withIdFirst } from '../storage/document.js';
+import { collectionArg, type CommandContext, type CommandTable } from './context.js';
+import { firstBatch, nextBatch } from './batches.js';
+
+interface WriteError { index: number; code: number; errmsg: string; [extra: string]: unknown }
+
+/** Runs each statement; ordered writes stop at the first error, unordered ones go on. */
+function eachStatement<T>(statements: T[], ordered: boolean, apply: (s: T, i: number) => void): WriteError[] {
+  const errors: WriteError[] = [];
+  for (let i = 0; i < statements.length; i++) {
+    try {
+      apply(statements[i], i);
+    } catch (err) {
+      if (!(err instanceof CommandError)) throw err;
+      errors.push({ index: i, code: err.code, errmsg: err.message, ...err.extra });
+      if (ordered) break;
+    }
+  }
+  return errors;
+}
+
+function writeReply(reply: Document, errors: WriteError[]): Document {
+  if (errors.length > 0) reply.writeErrors = errors;
+  reply.ok = 1;
+  return reply;
+}
+
+function statementsOf(cmd: Document, field: string): Document[] {
+  const value = cmd[field];
+  if (!Array.isArray(value)) throw new CommandError(ErrorCode.FailedToParse, `BSON field '${Object.keys(cmd)[0]}.${field}' is missing but a required field`);
+  return value;
+}
+
+function insert(cmd: Document, ctx: CommandContext): Document {
+  const coll = collectionArg(cmd, 'insert');
+  const docs = statementsOf(cmd, 'documents');
+  let n = 0;
+  const errors = eachStatement(docs, cmd.ordered !== false, (doc) => {
+    ctx.node.insert(ctx.db, coll, doc);
+    n++;
+  });
+  return writeReply({ n }, errors);
+}
+
+function update(cmd: Document, ctx: CommandContext): Document {
+  const coll = collectionArg(cmd, 'update');
+  const updates = statementsOf(cmd, 'updates');
+  let n = 0;
+  let nModified = 0;
+  const upserted: Document[] = [];
+  const errors = eachStatement(updates, cmd.ordered !== false, (stmt, index) => {
+    if (stmt.q === undefined || stmt.u === undefined) throw new CommandError(ErrorCode.FailedToParse, "BSON field 'update.updates.q' is missing but a required field");
+    const outcome = ctx.node.update(ctx.db, coll, stmt as never);
+    n += outcome.n;
+    nModified += outcome.nModified;
+    if (outcome.upserted !== undefined) upserted.push({ index, _id: outcome.upserted });
+  });
+  return writeReply({ n, nModified, upserted: upserted.length > 0 ? upserted : undefined }, errors);
+}
+
+function del(cmd: Document, ctx: CommandContext): Document {
+  const coll = collectionArg(cmd, 'delete');
+  const deletes = statementsOf(cmd, 'deletes');
+  let n = 0;
+  const errors = eachStatement(deletes, cmd.ordered !== false, (stmt) => {
+    if (stmt.limit !== 0 && stmt.limit !== 1) throw badValue('The limit field in delete objects must be 0 or 1');
+    n += ctx.node.delete(ctx.db, coll, stmt.q ?? {}, stmt.limit);
+  });
+  return writeReply({ n }, errors);
+}
+
+function find(cmd: Document, ctx: CommandContext): Document {
+  const coll = collectionArg(cmd, 'find');
+  const collection = ctx.node.catalog.get(ctx.db, coll);
+  const limit = typeof cmd.limit === 'number' ? cmd.limit : 0;
+  const source = collection
+    ? (cmd.sort || cmd.skip || cmd.projection ? collection.docs.values() : ctx.node.match(collection, cmd.filter, Math.abs(limit)))
+    : [];
+  const docs = cmd.sort || cmd.skip || cmd.projection || !collection
+    ? runFind(source, { filter: cmd.filter, sort: cmd.sort, projection: cmd.projection, skip: cmd.skip, limit })
+    : [...source];
+  const single = cmd.singleBatch === true || limit < 0;
+  return firstBatch(ctx, `${ctx.db}.${coll}`, docs, single ? Math.max(docs.length, 1) : cmd.batchSize, single);
+}
+
+async function getMore(cmd: Document, ctx: CommandContext): Promise<Document> {
+  const id = Number(cmd.getMore);
+  const ns = `${ctx.db}.${collectionArg(cmd, 'collection')}`;
+  return nextBatch(ctx, id, ns, cmd.batchSize, cmd.maxTimeMS);
+}
+
+function killCursors(cmd: Document, ctx: CommandContext): Document {
+  const ids = (cmd.cursors ?? []).map(Number);
+  const killed: unknown[] = [];
+  const notFound: unknown[] = [];
+  for (const [i, id] of ids.entries()) (ctx.cursors.kill(id) ? killed : notFound).push(cmd.cursors[i]);
+  return { cursorsKilled: killed, cursorsNotFound: notFound, cursorsAlive: [], cursorsUnknown: [], ok: 1 };
+}
+
+function count(cmd: Document, ctx: CommandContext): Document {
+  const collection = ctx.node.catalog.get(ctx.db, collectionArg(cmd, 'count'));
+  if (!collection) return { n: 0, ok: 1 };
+  let n = !cmd.query || Object.keys(cmd.query).length === 0 ? collection.docs.size : [...ctx.node.match(collection, cmd.query)].length;
+  n = Math.max(0, n - (cmd.skip ?? 0));
+  if (cmd.limit) n = Math.min(n, Math.abs(cmd.limit));
+  return { n, ok: 1 };
+}
+
+function distinct(cmd: Document, ctx: CommandContext): Document {
+  const collection = ctx.node.catalog.get(ctx.db, collectionArg(cmd, 'distinct'));
+  if (typeof cmd.key !== 'string') throw new CommandError(ErrorCode.FailedToParse, "BSON field 'distinct.key' is missing but a required field");
+  const values: unknown[] = [];
+  const seen = new Set<string>();
+  for (const doc of collection ? ctx.node.match(collection, cmd.query) : []) {
+    for (const value of valuesAt(doc, cmd.key)) {
+      const key = JSON.stringify(value);
+      if (!seen.has(key)) {
+        seen.add(key);
+        values.push(value);
+      }
+    }
+  }
+  return { values, ok: 1 };
+}
+
+function valuesAt(doc: unknown, path: string): unknown[] {
+  const [head, ...rest] = path.split('.');
+  if (doc === null || typeof doc !== 'object') return [];
+  const value = (doc as Document)[head];
+  if (value === undefined) return [];
+  if (rest.length === 0) return Array.isArray(value) ? value : [value];
+  if (Array.isArray(value)) return value.flatMap((v) => valuesAt(v, rest.join('.')));
+  return valuesAt(value, rest.join('.'));
+}
+
+function findAndModify(cmd: Document, ctx: CommandContext): Document {
+  const coll = collectionArg(cmd, 'findAndModify' in cmd ? 'findAndModify' : 'findandmodify');
+  const collection = ctx.node.catalog.get(ctx.db, coll);
+  const projection = cmd.fields ?? cmd.projection;
+  const project = (doc: Document | null) => (doc && projection ? runFind([doc], { projection })[0] : doc);
+  const [target] = collection ? runFind(collection.docs.values(), { filter: cmd.query, sort: cmd.sort, limit: 1 }) : [];
+  if (cmd.remove) {
+    if (cmd.update) throw new CommandError(ErrorCode.FailedToParse, 'Cannot specify both an update and remove=true');
+    if (target) ctx.node.deleteDocument(collection!, target);
+    return { lastErrorObject: { n: target ? 1 : 0 }, value: project(target ?? null), ok: 1 };
+  }
+  if (cmd.update === undefined) throw new CommandError(ErrorCode.FailedToParse, 'Either an update or remove=true must be specified');
+  if (!target) {
+    if (!cmd.upsert) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
+    const outcome = ctx.node.update(ctx.db, coll, { q: cmd.query ?? {}, u: cmd.update, upsert: true, arrayFilters: cmd.arrayFilters });
+    const created = ctx.node.catalog.get(ctx.db, coll)!.get(outcome.upserted);
+    return { lastErrorObject: { n: 1, updatedExisting: false, upserted: outcome.upserted }, value: cmd.new ? project(created ?? null) : null, ok: 1 };
+  }
+  const after = applyUpdate(target, isReplacement(cmd.update) ? withIdFirst({ ...cmd.update, _id: target._id }) : cmd.update, cmd.arrayFilters);
+  ctx.node.writeNewVersion(collection!, target, after, isReplacement(cmd.update) ? 'replace' : 'update');
+  return { lastErrorObject: { n: 1, updatedExisting: true }, value: project(cmd.new ? after : target), ok: 1 };
+}
+
+export const crudCommands: CommandTable = {
+  insert,
+  update,
+  delete: del,
+  find,
+  getMore,
+  killCursors,
+  count,
+  distinct,
+  findAndModify,
+  findandmodify: findAndModify,
+};

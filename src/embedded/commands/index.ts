@@ -1,0 +1,17 @@
+import { aggregateCommands } from './aggregate.js';
+import { catalogCommands } from './catalog.js';
+import type { CommandTable } from './context.js';
+import { crudCommands } from './crud.js';
+import { helloCommands } from './hello.js';
+
+/** Every command a replica-set member answers, by name (names are case-sensitive, as in mongod). */
+export const mongodCommands: CommandTable = {
+  ...helloCommands,
+  ...crudCommands,
+  ...aggregateCommands,
+  ...catalogCommands,
+  configureFailPoint: (cmd, ctx) => {
+    if (ctx.db !== 'admin') return { ok: 0, errmsg: 'configureFailPoint may only be run against the admin database.', code: 13, codeName: 'Unauthorized' };
+    return ctx.failPoints.configure(cmd);
+  },
+};

@@ -1,0 +1,246 @@
+import type { Document, Timestamp } from 'bson';
+import { LogicalClock } from './clock.js';
+import { CommandError, ErrorCode } from './errors.js';
+import { Oplog, type OplogEntry } from './oplog.js';
+import { Catalog, validateNames } from './storage/catalog.js';
+import type { Collection, CollectionOptions, IndexSpec } from './storage/collection.js';
+import { cloneDocument, withIdFirst } from './storage/document.js';
+import { compileFilter, exactIdOf } from './storage/query.js';
+import { applyUpdate, describeUpdate, isReplacement, type UpdateSpec } from './storage/update.js';
+
+export interface UpdateStatement {
+  q: Document;
+  u: UpdateSpec;
+  multi?: boolean;
+  upsert?: boolean;
+  arrayFilters?: Document[];
+}
+
+export interface UpdateOutcome {
+  n: number;
+  nModified: number;
+  upserted?: unknown;
+}
+
+/**
+ * One mongod's data: the catalog, the oplog and the clock. Every write goes through here, so every write
+ * gets its own cluster time and oplog entry in commit order.
+ */
+export class DataNode {
+  readonly catalog = new Catalog();
+  readonly oplog: Oplog;
+  readonly clock = new LogicalClock();
+
+  constructor(oplogEntries: number) {
+    this.oplog = new Oplog(oplogEntries);
+  }
+
+  private log(entry: Omit<OplogEntry, 'ts' | 'wallTime'>): Timestamp {
+    const ts = this.clock.tick();
+    this.oplog.append({ ts, wallTime: new Date(), ...entry });
+    return ts;
+  }
+
+  /** A no-op that only moves this node's clock (MongoDB's periodic no-op writer does the same). */
+  noop(): Timestamp {
+    return this.log({ op: 'noop', db: 'admin' });
+  }
+
+  ensureCollection(db: string, coll: string, options?: CollectionOptions): Collection {
+    const { collection, created } = this.catalog.ensure(db, coll, options);
+    if (created) {
+      this.log({ op: 'create', db, coll, collectionUUID: collection.uuid, operationDescription: { idIndex: { v: 2, key: { _id: 1 }, name: '_id_' } } });
+    }
+    return collection;
+  }
+
+  createCollection(db: string, coll: string, options: CollectionOptions): void {
+    validateNames(db, coll);
+    if (this.catalog.get(db, coll)) throw new CommandError(ErrorCode.NamespaceExists, `Collection ${db}.${coll} already exists.`);
+    this.ensureCollection(db, coll, options);
+  }
+
+  insert(db: string, coll: string, doc: Document): void {
+    const collection = this.ensureCollection(db, coll);
+    const stored = withIdFirst(doc);
+    if (stored._id === undefined || Array.isArray(stored._id)) throw new CommandError(ErrorCode.BadValue, `can't use an array for _id`);
+    collection.insert(stored);
+    this.log({ op: 'insert', db, coll, collectionUUID: collection.uuid, documentKey: { _id: stored._id }, postImage: stored });
+  }
+
+  /** Documents matching a filter, in natural order, stopping after `limit` (0 = all). */
+  *match(collection: Collection, filter: Document | undefined, limit = 0): Generator<Document> {
+    const id = exactIdOf(filter);
+    if (id !== undefined) {
+      const doc = collection.get(id);
+      if (doc) yield doc;
+      return;
+    }
+    const test = compileFilter(filter);
+    let found = 0;
+    for (const doc of collection.docs.values()) {
+      if (!test(doc)) continue;
+      yield doc;
+      if (++found === limit) return;
+    }
+  }
+
+  update(db: string, coll: string, stmt: UpdateStatement): UpdateOutcome {
+    const existing = this.catalog.get(db, coll);
+    if (stmt.multi && isReplacement(stmt.u)) throw new CommandError(ErrorCode.FailedToParse, 'multi update is not supported for replacement-style update');
+    const targets = existing ? [...this.match(existing, stmt.q, stmt.multi ? 0 : 1)] : [];
+    if (targets.length === 0) return stmt.upsert ? this.upsert(db, coll, stmt) : { n: 0, nModified: 0 };
+    let nModified = 0;
+    for (const before of targets) {
+      const after = applyUpdate(before, stmt.u, stmt.arrayFilters);
+      if (this.writeNewVersion(existing!, before, after, isReplacement(stmt.u) ? 'replace' : 'update')) nModified++;
+    }
+    return { n: targets.length, nModified };
+  }
+
+  /** Stores `after` in place of `before`; false when nothing changed (MongoDB then writes no oplog entry). */
+  writeNewVersion(collection: Collection, before: Document, after: Document, op: 'update' | 'replace'): boolean {
+    const description = describeUpdate(before, after);
+    const unchanged = Object.keys(description.updatedFields).length === 0 && description.removedFields.length === 0
+      && description.truncatedArrays.length === 0 && Object.keys(before).join() === Object.keys(after).join();
+    if (unchanged) return false;
+    collection.replace(before, after);
+    const keepImages = collection.prePostImages;
+    this.log({
+      op,
+      db: collection.db,
+      coll: collection.name,
+      collectionUUID: collection.uuid,
+      documentKey: { _id: before._id },
+      updateDescription: op === 'update' ? description : undefined,
+      postImage: op === 'replace' || keepImages ? after : undefined,
+      preImage: keepImages ? before : undefined,
+    });
+    return true;
+  }
+
+  private upsert(db: string, coll: string, stmt: UpdateStatement): UpdateOutcome {
+    const seed = isReplacement(stmt.u) ? {} : equalityFields(stmt.q);
+    let doc: Document;
+    if (isReplacement(stmt.u)) {
+      const { _id, ...rest } = stmt.u as Document;
+      doc = { _id: _id ?? seed._id ?? equalityFields(stmt.q)._id, ...cloneDocument(rest) };
+      if (doc._id === undefined) delete doc._id;
+    } else {
+      doc = applyUpdate(seed, stmt.u, stmt.arrayFilters);
+      for (const [key, value] of Object.entries((stmt.u as Document).$setOnInsert ?? {})) doc[key] = value;
+    }
+    const stored = withIdFirst(doc);
+    this.insert(db, coll, stored);
+    return { n: 1, nModified: 0, upserted: stored._id };
+  }
+
+  delete(db: string, coll: string, filter: Document, limit: number): number {
+    const collection = this.catalog.get(db, coll);
+    if (!collection) return 0;
+    const victims = [...this.match(collection, filter, limit === 1 ? 1 : 0)];
+    for (const doc of victims) this.deleteDocument(collection, doc);
+    return victims.length;
+  }
+
+  deleteDocument(collection: Collection, doc: Document): void {
+    collection.remove(doc._id);
+    this.log({
+      op: 'delete',
+      db: collection.db,
+      coll: collection.name,
+      collectionUUID: collection.uuid,
+      documentKey: { _id: doc._id },
+      preImage: collection.prePostImages ? doc : undefined,
+    });
+  }
+
+  dropCollection(db: string, coll: string): boolean {
+    const collection = this.catalog.get(db, coll);
+    if (!collection) return false;
+    this.catalog.drop(db, coll);
+    this.log({ op: 'drop', db, coll, collectionUUID: collection.uuid });
+    return true;
+  }
+
+  dropDatabase(db: string): void {
+    const colls = this.catalog.collections(db);
+    if (colls.length === 0) return;
+    for (const c of colls) this.dropCollection(db, c.name);
+    this.log({ op: 'dropDatabase', db });
+  }
+
+  rename(from: { db: string; coll: string }, to: { db: string; coll: string }, dropTarget: boolean): void {
+    const source = this.catalog.get(from.db, from.coll);
+    if (!source) throw new CommandError(ErrorCode.NamespaceNotFound, 'source namespace does not exist');
+    validateNames(to.db, to.coll);
+    if (this.catalog.get(to.db, to.coll)) {
+      if (!dropTarget) throw new CommandError(ErrorCode.NamespaceExists, 'target namespace exists');
+      this.dropCollection(to.db, to.coll);
+    }
+    this.catalog.drop(from.db, from.coll);
+    this.catalog.attach(source, to.db, to.coll);
+    this.log({
+      op: 'rename', db: from.db, coll: from.coll, collectionUUID: source.uuid, to,
+      operationDescription: { to, dropTarget: dropTarget ? undefined : undefined },
+    });
+  }
+
+  createIndexes(db: string, coll: string, specs: IndexSpec[]): { before: number; after: number; created: boolean } {
+    const collection = this.ensureCollection(db, coll);
+    const before = collection.indexes.length;
+    for (const spec of specs) {
+      const clash = collection.indexes.find((i) => i.name === spec.name);
+      if (clash) {
+        if (JSON.stringify(clash.key) !== JSON.stringify(spec.key)) {
+          throw new CommandError(86, `An existing index has the same name as the requested index. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(clash)}`);
+        }
+        continue;
+      }
+      collection.indexes.push({ ...spec, v: spec.v ?? 2 });
+      this.log({ op: 'createIndexes', db, coll, collectionUUID: collection.uuid, operationDescription: { indexes: [{ ...spec, v: spec.v ?? 2 }] } });
+    }
+    return { before, after: collection.indexes.length, created: collection.indexes.length > before };
+  }
+
+  dropIndexes(db: string, coll: string, which: string | Document | string[]): void {
+    const collection = this.catalog.get(db, coll);
+    if (!collection) throw new CommandError(ErrorCode.NamespaceNotFound, `ns not found ${db}.${coll}`);
+    const names = which === '*' ? collection.indexes.filter((i) => i.name !== '_id_').map((i) => i.name)
+      : Array.isArray(which) ? which
+      : typeof which === 'string' ? [which]
+      : collection.indexes.filter((i) => JSON.stringify(i.key) === JSON.stringify(which)).map((i) => i.name);
+    for (const name of names) {
+      if (name === '_id_') throw new CommandError(72, 'cannot drop _id index');
+      const at = collection.indexes.findIndex((i) => i.name === name);
+      if (at < 0) throw new CommandError(27, `index not found with name [${name}]`);
+      const [spec] = collection.indexes.splice(at, 1);
+      this.log({ op: 'dropIndexes', db, coll, collectionUUID: collection.uuid, operationDescription: { indexes: [spec] } });
+    }
+  }
+
+  collMod(db: string, coll: string, changes: CollectionOptions): void {
+    const collection = this.catalog.get(db, coll);
+    if (!collection) throw new CommandError(ErrorCode.NamespaceNotFound, `ns does not exist: ${db}.${coll}`);
+    const old = { ...collection.options };
+    collection.options = { ...collection.options, ...changes };
+    this.log({ op: 'modify', db, coll, collectionUUID: collection.uuid, operationDescription: { ...changes }, preImage: old });
+  }
+}
+
+/** The equality parts of a filter, which an upsert copies into the new document. */
+function equalityFields(filter: Document): Document {
+  const seed: Document = {};
+  for (const [key, value] of Object.entries(filter ?? {})) {
+    if (key.startsWith('$')) {
+      if (key === '$and' && Array.isArray(value)) for (const part of value) Object.assign(seed, equalityFields(part));
+      continue;
+    }
+    if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).some((k) => k.startsWith('$'))) {
+      if ('$eq' in value) seed[key] = value.$eq;
+      continue;
+    }
+    if (!key.includes('.')) seed[key] = cloneDocument(value);
+  }
+  return seed;
+}

@@ -1,0 +1,60 @@
+import type { Document } from 'bson';
+import { badValue } from './errors.js';
+
+export interface FailCommandData {
+  failCommands: string[];
+  errorCode?: number;
+  errorLabels?: string[];
+  closeConnection?: boolean;
+  blockConnection?: boolean;
+  blockTimeMS?: number;
+  writeConcernError?: Document;
+  appName?: string;
+  errmsg?: string;
+}
+
+interface Armed {
+  data: FailCommandData;
+  /** Remaining activations; Infinity for alwaysOn. */
+  times: number;
+  skip: number;
+}
+
+/** MongoDB's test-only fail points; `failCommand` is the one drivers' tests and ticker's tests use. */
+export class FailPoints {
+  private failCommand: Armed | undefined;
+
+  configure(cmd: Document): Document {
+    const name = cmd.configureFailPoint;
+    if (name !== 'failCommand') throw badValue(`Unknown fail point: ${String(name)}`);
+    const mode = cmd.mode;
+    if (mode === 'off') {
+      this.failCommand = undefined;
+      return { count: 0, ok: 1 };
+    }
+    const data = cmd.data as FailCommandData | undefined;
+    if (!data || !Array.isArray(data.failCommands)) throw badValue("failCommand fail point requires 'data.failCommands'");
+    if (mode === 'alwaysOn') this.failCommand = { data, times: Infinity, skip: 0 };
+    else if (mode && typeof mode === 'object' && typeof mode.times === 'number') this.failCommand = { data, times: mode.times, skip: 0 };
+    else if (mode && typeof mode === 'object' && typeof mode.skip === 'number') this.failCommand = { data, times: Infinity, skip: mode.skip };
+    else throw badValue(`Unknown fail point mode: ${JSON.stringify(mode)}`);
+    return { count: 0, ok: 1 };
+  }
+
+  /** The fail point's data if it fires for this command (consuming one activation), else undefined. */
+  check(commandName: string, appName: string | undefined): FailCommandData | undefined {
+    const armed = this.failCommand;
+    if (!armed || !armed.data.failCommands.includes(commandName)) return undefined;
+    if (armed.data.appName !== undefined && armed.data.appName !== appName) return undefined;
+    if (armed.skip > 0) {
+      armed.skip--;
+      return undefined;
+    }
+    if (--armed.times <= 0) this.failCommand = undefined;
+    return armed.data;
+  }
+
+  clear(): void {
+    this.failCommand = undefined;
+  }
+}

@@ -1,0 +1,136 @@
+import { BSON, type Document } from 'bson';
+import {
+  HEADER_SIZE, MSG_CHECKSUM_PRESENT, MSG_EXHAUST_ALLOWED, MSG_KNOWN_REQUIRED_BITS, MSG_MORE_TO_COME,
+  OP_COMPRESSED, OP_MSG, OP_QUERY, OP_REPLY,
+} from './opcodes.js';
+import { ProtocolViolation } from './frame-reader.js';
+
+export interface Request {
+  requestId: number;
+  opCode: typeof OP_MSG | typeof OP_QUERY;
+  /** The command document, with OP_MSG kind-1 sequences folded in as arrays. */
+  command: Document;
+  moreToCome: boolean;
+  exhaustAllowed: boolean;
+}
+
+// Values stay close to what the client sent: int64 stays a number when it fits.
+const DESERIALIZE = { promoteLongs: true, promoteValues: true, promoteBuffers: false, validation: { utf8: true } } as const;
+
+function readDocument(frame: Buffer, offset: number, end: number): { doc: Document; next: number } {
+  if (offset + 5 > end) throw new ProtocolViolation('truncated BSON document');
+  const size = frame.readInt32LE(offset);
+  if (size < 5 || offset + size > end) throw new ProtocolViolation(`BSON document size ${size} overruns its message`);
+  try {
+    return { doc: BSON.deserialize(frame.subarray(offset, offset + size), DESERIALIZE), next: offset + size };
+  } catch (err) {
+    throw new ProtocolViolation(`invalid BSON: ${(err as Error).message}`);
+  }
+}
+
+function readCString(frame: Buffer, offset: number, end: number): { value: string; next: number } {
+  const zero = frame.indexOf(0, offset);
+  if (zero < 0 || zero >= end) throw new ProtocolViolation('unterminated cstring');
+  return { value: frame.toString('utf8', offset, zero), next: zero + 1 };
+}
+
+/** Decodes one whole frame; any structural fault is a ProtocolViolation (the caller closes the connection). */
+export function decodeRequest(frame: Buffer): Request {
+  const requestId = frame.readInt32LE(4);
+  const opCode = frame.readInt32LE(12);
+  if (opCode === OP_MSG) return decodeOpMsg(frame, requestId);
+  if (opCode === OP_QUERY) return decodeOpQuery(frame, requestId);
+  if (opCode === OP_COMPRESSED) throw new ProtocolViolation('OP_COMPRESSED received although no compressor was negotiated');
+  throw new ProtocolViolation(`unsupported opCode ${opCode}`);
+}
+
+function decodeOpMsg(frame: Buffer, requestId: number): Request {
+  if (frame.length < HEADER_SIZE + 5) throw new ProtocolViolation('OP_MSG too short');
+  const flags = frame.readUInt32LE(HEADER_SIZE);
+  if ((flags & 0xffff & ~MSG_KNOWN_REQUIRED_BITS) !== 0) throw new ProtocolViolation(`unknown required OP_MSG flag bits ${flags}`);
+  // The CRC-32C is tolerated, not verified: TCP already guarantees integrity on loopback.
+  const end = flags & MSG_CHECKSUM_PRESENT ? frame.length - 4 : frame.length;
+  let offset = HEADER_SIZE + 4;
+  let body: Document | undefined;
+  const sequences: Record<string, Document[]> = {};
+  while (offset < end) {
+    const kind = frame[offset++];
+    if (kind === 0) {
+      if (body) throw new ProtocolViolation('OP_MSG with two body sections');
+      const read = readDocument(frame, offset, end);
+      body = read.doc;
+      offset = read.next;
+    } else if (kind === 1) {
+      if (offset + 4 > end) throw new ProtocolViolation('truncated document sequence');
+      const size = frame.readInt32LE(offset);
+      const sectionEnd = offset + size;
+      if (size < 5 || sectionEnd > end) throw new ProtocolViolation('document sequence overruns its message');
+      const id = readCString(frame, offset + 4, sectionEnd);
+      const docs: Document[] = [];
+      let at = id.next;
+      while (at < sectionEnd) {
+        const read = readDocument(frame, at, sectionEnd);
+        docs.push(read.doc);
+        at = read.next;
+      }
+      (sequences[id.value] ??= []).push(...docs);
+      offset = sectionEnd;
+    } else {
+      throw new ProtocolViolation(`unknown OP_MSG section kind ${kind}`);
+    }
+  }
+  if (!body) throw new ProtocolViolation('OP_MSG without a body section');
+  for (const [name, docs] of Object.entries(sequences)) {
+    if (name in body) throw new ProtocolViolation(`document sequence ${name} duplicates a body field`);
+    body[name] = docs;
+  }
+  return {
+    requestId,
+    opCode: OP_MSG,
+    command: body,
+    moreToCome: (flags & MSG_MORE_TO_COME) !== 0,
+    exhaustAllowed: (flags & MSG_EXHAUST_ALLOWED) !== 0,
+  };
+}
+
+function decodeOpQuery(frame: Buffer, requestId: number): Request {
+  let offset = HEADER_SIZE + 4; // flags
+  const ns = readCString(frame, offset, frame.length);
+  offset = ns.next + 8; // numberToSkip, numberToReturn
+  if (!ns.value.endsWith('.$cmd')) throw new ProtocolViolation(`legacy OP_QUERY on ${ns.value} is not supported`);
+  let { doc } = readDocument(frame, offset, frame.length);
+  if (doc.$query && typeof doc.$query === 'object') doc = doc.$query as Document;
+  const command = { ...doc, $db: ns.value.slice(0, -'.$cmd'.length) };
+  return { requestId, opCode: OP_QUERY, command, moreToCome: false, exhaustAllowed: false };
+}
+
+let nextRequestId = 1;
+
+function header(length: number, responseTo: number, opCode: number): Buffer {
+  const buf = Buffer.allocUnsafe(HEADER_SIZE);
+  buf.writeInt32LE(length, 0);
+  buf.writeInt32LE(nextRequestId++ & 0x7fffffff, 4);
+  buf.writeInt32LE(responseTo, 8);
+  buf.writeInt32LE(opCode, 12);
+  return buf;
+}
+
+/** An OP_MSG reply with one body section; moreToCome marks an exhaust stream. */
+export function encodeOpMsg(reply: Document, responseTo: number, moreToCome = false): { frame: Buffer; requestId: number } {
+  const body = BSON.serialize(reply, { ignoreUndefined: true });
+  const prefix = Buffer.allocUnsafe(5);
+  prefix.writeUInt32LE(moreToCome ? MSG_MORE_TO_COME : 0, 0);
+  prefix[4] = 0;
+  const head = header(HEADER_SIZE + 5 + body.length, responseTo, OP_MSG);
+  return { frame: Buffer.concat([head, prefix, body]), requestId: head.readInt32LE(4) };
+}
+
+/** The legacy OP_REPLY that answers an OP_QUERY handshake. */
+export function encodeOpReply(reply: Document, responseTo: number): Buffer {
+  const body = BSON.serialize(reply, { ignoreUndefined: true });
+  const fields = Buffer.alloc(20);
+  fields.writeInt32LE(8, 0); // AwaitCapable
+  // cursorID (int64) 0, startingFrom 0
+  fields.writeInt32LE(1, 16); // numberReturned
+  return Buffer.concat([header(HEADER_SIZE + 20 + body.length, responseTo, OP_REPLY), fields, body]);
+}

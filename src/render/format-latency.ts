@@ -1,0 +1,35 @@
+/** Number formatting shared by the terminal tables and the report files. Pure. */
+
+/** Microseconds as milliseconds with about three significant digits: 0.042, 1.23, 12.3, 123, 4567. */
+export function formatMs(micros: number): string {
+  const ms = micros / 1000;
+  const abs = Math.abs(ms);
+  if (micros === 0) return '0';
+  if (abs < 1) return ms.toFixed(3);
+  if (abs < 10) return ms.toFixed(2);
+  if (abs < 100) return ms.toFixed(1);
+  return ms.toFixed(0);
+}
+
+/** A signed difference in milliseconds: +1.23, −0.042. */
+export function formatDeltaMs(micros: number): string {
+  if (micros === 0) return '0';
+  return (micros > 0 ? '+' : '−') + formatMs(Math.abs(micros));
+}
+
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+export function formatRate(perSecond: number): string {
+  return perSecond >= 100 ? formatCount(perSecond) : perSecond.toFixed(1);
+}
+
+export function formatRatio(ratio: number | null): string {
+  return ratio === null ? '—' : `${ratio.toFixed(2)}×`;
+}
+
+/** The statistic's label as people write it: p999 → p99.9. */
+export function statisticLabel(stat: string): string {
+  return stat === 'p999' ? 'p99.9' : stat;
+}

@@ -1,0 +1,127 @@
+/**
+ * Latency results as terminal text. Pure functions from plain report data to strings: no measuring, no
+ * TTY detection; the caller decides `colour`.
+ */
+import Table from 'cli-table3';
+import pc from 'picocolors';
+import type { HistogramSummary } from '../measure/histograms.js';
+import type { ComparisonRow } from '../report/compare.js';
+import type { Audit, LatencyReport, RateSummary, ReportTarget, StaggerSummary } from '../report/model.js';
+import { formatCount, formatDeltaMs, formatMs, formatRate, formatRatio, statisticLabel } from './format-latency.js';
+
+export interface RenderOptions {
+  colour: boolean;
+}
+
+/** How many of the longest staggers the terminal shows. */
+const STAGGERS_SHOWN = 5;
+/** Achieved rate below this share of the requested one is flagged. */
+const RATE_SHORTFALL = 0.95;
+/** A comparison ratio beyond these bounds is flagged as worse / better. */
+const WORSE_RATIO = 1.1;
+const BETTER_RATIO = 0.9;
+
+/** One row per histogram: p50, p90, p99, p99.9, max, mean (ms) and count. */
+export function renderPercentileTable(
+  histograms: Record<string, { summary: HistogramSummary }>,
+  { colour }: RenderOptions,
+): string {
+  const c = pc.createColors(colour);
+  const table = newTable(['latency (ms)', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean', 'count'], c);
+  for (const [name, { summary: s }] of Object.entries(histograms)) {
+    table.push([
+      c.bold(name),
+      formatMs(s.p50),
+      formatMs(s.p90),
+      c.bold(formatMs(s.p99)),
+      formatMs(s.p999),
+      formatMs(s.max),
+      formatMs(s.mean),
+      formatCount(s.count),
+    ]);
+  }
+  return table.toString();
+}
+
+export function renderRateLine(rate: RateSummary, { colour }: RenderOptions): string {
+  const c = pc.createColors(colour);
+  const share = rate.requested > 0 ? rate.achieved / rate.requested : 1;
+  const achieved = `${formatRate(rate.achieved)}/s achieved (${(share * 100).toFixed(1)}%)`;
+  const errors = `${formatCount(rate.writeErrors)} write errors`;
+  return [
+    `rate: ${formatRate(rate.requested)}/s requested, ${share < RATE_SHORTFALL ? c.yellow(achieved) : achieved}`,
+    `${formatCount(rate.writes)} writes`,
+    rate.writeErrors > 0 ? c.red(errors) : errors,
+    `fell behind at most ${formatMs(rate.maxBehindMs * 1000)} ms`,
+  ].join(', ');
+}
+
+/** A summary line, then the longest gaps as a table when there are any. */
+export function renderStaggers(staggers: StaggerSummary, { colour }: RenderOptions): string {
+  const c = pc.createColors(colour);
+  if (staggers.count === 0) return `staggers: none over ${staggers.thresholdMs} ms`;
+  const line = c.yellow(
+    `staggers: ${formatCount(staggers.count)} gaps over ${staggers.thresholdMs} ms, ` +
+      `longest ${formatMs(staggers.histogram.summary.max)} ms, p99 ${formatMs(staggers.histogram.summary.p99)} ms`,
+  );
+  if (staggers.worst.length === 0) return line;
+  const table = newTable(['at (s)', 'gap (ms)', 'burst', 'listener', 'shard'], c);
+  for (const s of staggers.worst.slice(0, STAGGERS_SHOWN)) {
+    table.push([(s.startMs / 1000).toFixed(1), formatMs(s.gapMs * 1000), formatCount(s.burst), s.listener ?? '', s.shard ?? '']);
+  }
+  return `${line}\n${table.toString()}`;
+}
+
+export function renderAuditLine(audit: Audit, { colour }: RenderOptions): string {
+  const c = pc.createColors(colour);
+  const clean = audit.lost === 0 && audit.duplicated === 0;
+  const counts =
+    `audit: ${formatCount(audit.expected)} expected, ${formatCount(audit.received)} received, ` +
+    `${formatCount(audit.lost)} lost, ${formatCount(audit.duplicated)} duplicated`;
+  return clean ? `${counts} — ${c.green('OK')}` : `${counts} — ${c.red(c.bold('EVENTS LOST OR DUPLICATED'))}`;
+}
+
+export function renderTargetLine(target: ReportTarget): string {
+  const where = target.embedded ? 'embedded server' : target.uri;
+  const shards = target.shards === undefined ? '' : `, ${target.shards} shards`;
+  return `target: ${where} (${target.topology}${shards}, server ${target.serverVersion})`;
+}
+
+/** Everything a terminal shows after a run, or for a merged report. */
+export function renderReportSummary(report: LatencyReport, options: RenderOptions): string {
+  return [
+    renderTargetLine(report.target),
+    renderPercentileTable(report.histograms, options),
+    renderRateLine(report.rate, options),
+    renderStaggers(report.staggers, options),
+    renderAuditLine(report.audit, options),
+  ].join('\n');
+}
+
+/** Base vs new per histogram and statistic; slower by more than 10% is red, faster green. */
+export function renderComparison(rows: readonly ComparisonRow[], { colour }: RenderOptions): string {
+  const c = pc.createColors(colour);
+  if (rows.length === 0) return 'nothing to compare: the reports share no histogram';
+  const table = newTable(['histogram', 'stat', 'base (ms)', 'new (ms)', 'delta (ms)', 'ratio'], c);
+  for (const r of rows) {
+    const paint = r.ratio === null ? String : r.ratio > WORSE_RATIO ? c.red : r.ratio < BETTER_RATIO ? c.green : String;
+    table.push([
+      r.histogram,
+      statisticLabel(r.percentile),
+      formatMs(r.base),
+      formatMs(r.new),
+      paint(formatDeltaMs(r.delta)),
+      paint(formatRatio(r.ratio)),
+    ]);
+  }
+  return table.toString();
+}
+
+function newTable(head: string[], c: ReturnType<typeof pc.createColors>): Table.Table {
+  // cli-table3's own styling is switched off (it has its own colour detection); headings go through `c`.
+  return new Table({
+    head: head.map((h) => c.cyan(h)),
+    style: { head: [], border: [] },
+    colAligns: head.map((_, i) => (i === 0 ? 'left' : 'right')),
+  });
+}

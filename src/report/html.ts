@@ -1,0 +1,63 @@
+/** The report as one self-contained HTML page (`<name>.html`): inline CSS and SVG, no script, no network. */
+import type { LatencyReport } from './model.js';
+import { allSections, type Section } from './sections.js';
+import { escapeXml, percentileDistributionSvg, timelineSvg, type PlotSeries } from './svg-plots.js';
+
+const SERIES_COLOURS: Record<string, string> = {
+  endToEnd: '#1971c2',
+  uncorrected: '#f08c00',
+  writeAck: '#2f9e44',
+  commitToReceipt: '#7048e8',
+  serverSide: '#a61e4d',
+};
+const FALLBACK_COLOURS = ['#0c8599', '#5c940d', '#862e9c', '#495057'];
+
+const STYLE = `
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222; margin: 24px auto; max-width: 1140px; padding: 0 16px; }
+h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
+.verdict { display: inline-block; padding: 2px 10px; border-radius: 4px; color: #fff; font-weight: 600; }
+.ok { background: #2f9e44; } .failed { background: #e03131; }
+table { border-collapse: collapse; margin: 4px 0; } th, td { padding: 3px 10px; border-bottom: 1px solid #eee; }
+th { background: #f4f5f7; text-align: right; } td { text-align: right; font-variant-numeric: tabular-nums; }
+th:first-child, td:first-child { text-align: left; }
+.kv td:last-child { text-align: left; } .note { color: #555; margin: 4px 0; } .plot { margin: 8px 0 0; }
+`;
+
+export function renderHtml(report: LatencyReport): string {
+  const verdict = report.ok
+    ? '<span class="verdict ok">OK</span>'
+    : '<span class="verdict failed">FAILED: events lost or duplicated</span>';
+  const series: PlotSeries[] = Object.entries(report.histograms).map(([name, h], i) => ({
+    name,
+    colour: SERIES_COLOURS[name] ?? FALLBACK_COLOURS[i % FALLBACK_COLOURS.length]!,
+    points: h.summary.distribution,
+  }));
+  const [latency, ...rest] = allSections(report);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>ticker latency report ${escapeXml(report.startedAt)}</title><style>${STYLE}</style></head>
+<body>
+<h1>ticker latency report</h1>
+<p>${verdict} measured ${(report.durationMs / 1000).toFixed(1)} s from ${escapeXml(report.startedAt)} on
+${report.target.embedded ? 'the embedded server' : escapeXml(report.target.uri)}; latencies in milliseconds.</p>
+${sectionHtml(latency!)}
+<h2>Percentile distribution</h2>
+<div class="plot">${percentileDistributionSvg(series)}</div>
+<h2>Latency over time (endToEnd)</h2>
+<div class="plot">${timelineSvg(report.timeline, report.staggers.worst)}</div>
+${rest.map(sectionHtml).join('\n')}
+</body></html>
+`;
+}
+
+function sectionHtml(section: Section): string {
+  const keyValue = section.head.every((h) => h === '');
+  const head = keyValue ? '' : `<tr>${section.head.map((h) => `<th>${escapeXml(h)}</th>`).join('')}</tr>`;
+  const rows = section.rows.map((row) => `<tr>${row.map((c) => `<td>${escapeXml(c)}</td>`).join('')}</tr>`).join('');
+  const table = section.rows.length > 0 ? `<table${keyValue ? ' class="kv"' : ''}>${head}${rows}</table>` : '';
+  const notes = (section.notes ?? []).map((n) => `<p class="note">${escapeXml(n)}</p>`).join('');
+  const bullets = section.bullets?.length
+    ? `<ul class="note">${section.bullets.map((b) => `<li>${escapeXml(b)}</li>`).join('')}</ul>`
+    : '';
+  return `<h2>${escapeXml(section.title)}</h2>${table}${notes}${bullets}`;
+}

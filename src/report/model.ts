@@ -1,0 +1,183 @@
+/**
+ * The latency report as plain data: what `ticker bench latency` saves, and what merge, compare and the
+ * renderers read. All latencies are microseconds unless a field name says otherwise.
+ */
+import type { HistogramSummary } from '../measure/histograms.js';
+import { UserError } from '../util/errors.js';
+
+export const REPORT_FORMAT = 'ticker-latency-report';
+export const REPORT_VERSION = 1;
+
+export const HISTOGRAM_DESCRIPTIONS = {
+  endToEnd: 'receipt − intended send time (coordinated-omission corrected)',
+  uncorrected: 'receipt − actual send time (for comparison only)',
+  writeAck: 'write acknowledged − actual send time',
+  commitToReceipt: 'receipt − event wallTime',
+  serverSide: 'reply operationTime − event clusterTime (ms resolution on a real server)',
+} as const;
+
+export type HistogramName = keyof typeof HISTOGRAM_DESCRIPTIONS;
+export const HISTOGRAM_NAMES = Object.keys(HISTOGRAM_DESCRIPTIONS) as HistogramName[];
+
+export interface ReportHistogram {
+  unit: 'us';
+  description: string;
+  /** hdr-histogram compressed base64: the exact counts, so reports can be added later. */
+  encoded: string;
+  summary: HistogramSummary;
+}
+
+export interface LatencyConfig {
+  /** requested writes per second (all writers together) */
+  rate: number;
+  durationMs: number;
+  warmupMs: number;
+  listeners: number;
+  writers: number;
+  fullDocument: string;
+  /** operation weights, e.g. { insert: 60, update: 30, delete: 10 } */
+  mix: Record<string, number>;
+  coldShard?: boolean;
+  /** set on merged reports: the reports it was made from */
+  sources?: string[];
+}
+
+export interface ReportTarget {
+  /** always redacted: never a password */
+  uri: string;
+  embedded: boolean;
+  serverVersion: string;
+  topology: 'replicaSet' | 'sharded';
+  shards?: number;
+  notes?: string[];
+  /** set on merged reports: the (redacted) target of each source, in `config.sources` order */
+  sources?: string[];
+}
+
+export interface RateSummary {
+  /** writes per second */
+  requested: number;
+  achieved: number;
+  /** how far the writers ever fell behind their schedule */
+  maxBehindMs: number;
+  writes: number;
+  writeErrors: number;
+}
+
+export interface Stagger {
+  /** ms since the start of the measured window */
+  startMs: number;
+  gapMs: number;
+  /** events received in the burst that ended the gap */
+  burst: number;
+  listener?: string;
+  shard?: string;
+}
+
+export interface StaggerSummary {
+  thresholdMs: number;
+  count: number;
+  /** gap lengths, microseconds */
+  histogram: { unit: 'us'; encoded: string; summary: HistogramSummary };
+  /** longest gaps first */
+  worst: Stagger[];
+}
+
+export interface TimelineBucket {
+  /** whole seconds since the start of the measured window */
+  second: number;
+  events: number;
+  p50us: number;
+  p99us: number;
+  maxUs: number;
+  /** the second's endToEnd histogram; when every source has it, merging is exact */
+  encoded?: string;
+}
+
+export interface ListenerAudit {
+  listener: string;
+  expected: number;
+  received: number;
+  lost: number;
+  duplicated: number;
+}
+
+export interface Audit {
+  expected: number;
+  received: number;
+  lost: number;
+  duplicated: number;
+  perListener?: ListenerAudit[];
+}
+
+export interface ListenerLatency {
+  listener: string;
+  events: number;
+  p99us: number;
+  maxUs?: number;
+}
+
+export interface LatencyReport {
+  format: typeof REPORT_FORMAT;
+  version: typeof REPORT_VERSION;
+  config: LatencyConfig;
+  target: ReportTarget;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  rate: RateSummary;
+  histograms: Partial<Record<HistogramName, ReportHistogram>> & Record<string, ReportHistogram>;
+  staggers: StaggerSummary;
+  timeline: TimelineBucket[];
+  audit: Audit;
+  /** false when any event was lost or duplicated */
+  ok: boolean;
+  perListener?: ListenerLatency[];
+}
+
+export function isAuditClean(audit: Audit): boolean {
+  return audit.lost === 0 && audit.duplicated === 0;
+}
+
+/**
+ * Checks that `json` is a latency report this version can read, deep enough that merge, compare and
+ * the renderers can trust its shape. Throws a one-line UserError naming the file otherwise.
+ */
+export function parseReport(json: unknown, fileName: string): LatencyReport {
+  const notAReport = (why: string) => new UserError(`${fileName} is not a ticker latency report (${why})`);
+  if (!isObject(json)) throw notAReport('not a JSON object');
+  if (json.format !== REPORT_FORMAT) throw notAReport(`format is ${JSON.stringify(json.format) ?? 'missing'}`);
+  if (json.version !== REPORT_VERSION) {
+    throw new UserError(
+      `${fileName} is a ticker latency report version ${String(json.version)}; this ticker reads version ${REPORT_VERSION}`,
+    );
+  }
+  for (const key of ['config', 'target', 'rate', 'histograms', 'staggers', 'audit'] as const) {
+    if (!isObject(json[key])) throw notAReport(`missing ${key}`);
+  }
+  if (!Array.isArray(json.timeline)) throw notAReport('missing timeline');
+  for (const key of ['startedAt', 'endedAt'] as const) {
+    if (typeof json[key] !== 'string') throw notAReport(`missing ${key}`);
+  }
+  const histograms = json.histograms as Record<string, unknown>;
+  if (Object.keys(histograms).length === 0) throw notAReport('no histograms');
+  for (const [name, h] of Object.entries(histograms)) {
+    if (!isEncodedHistogram(h)) throw notAReport(`histogram ${name} has no encoded counts or summary`);
+  }
+  if (!isEncodedHistogram((json.staggers as Record<string, unknown>).histogram)) {
+    throw notAReport('staggers has no histogram');
+  }
+  const audit = json.audit as Record<string, unknown>;
+  for (const key of ['expected', 'received', 'lost', 'duplicated']) {
+    if (typeof audit[key] !== 'number') throw notAReport(`audit has no ${key}`);
+  }
+  return json as unknown as LatencyReport;
+}
+
+function isEncodedHistogram(h: unknown): boolean {
+  return isObject(h) && typeof h.encoded === 'string' && isObject(h.summary) && typeof h.summary.count === 'number';
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,138 @@
+/**
+ * The report's tables as rows of strings, shared by the Markdown and HTML writers so both files say
+ * the same thing in the same words.
+ */
+import { formatCount, formatMs, formatRate } from '../render/format-latency.js';
+import type { LatencyReport } from './model.js';
+
+export interface Section {
+  title: string;
+  head: string[];
+  rows: string[][];
+  /** plain-text lines shown after the table */
+  notes?: string[];
+  /** a list shown after the notes */
+  bullets?: string[];
+}
+
+/** Shown with every report: people compare embedded numbers with production ones. */
+export const EMBEDDED_LATENCY_NOTE =
+  'On the embedded server latency is lower than on a real replica set, which waits for journal/majority ' +
+  'commit before a change is visible to change streams (around 100 ms median there).';
+
+/** How many of the longest staggers the files list. */
+const STAGGERS_LISTED = 10;
+
+export function latencySection(report: LatencyReport): Section {
+  return {
+    title: 'Latency (ms)',
+    head: ['histogram', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean', 'stddev', 'count'],
+    rows: Object.entries(report.histograms).map(([name, { summary: s }]) => [
+      name,
+      formatMs(s.p50),
+      formatMs(s.p90),
+      formatMs(s.p99),
+      formatMs(s.p999),
+      formatMs(s.max),
+      formatMs(s.mean),
+      formatMs(s.stddev),
+      formatCount(s.count),
+    ]),
+    bullets: Object.entries(report.histograms).map(([name, h]) => `${name}: ${h.description}`),
+  };
+}
+
+export function rateSection({ rate }: LatencyReport): Section {
+  const share = rate.requested > 0 ? `${((rate.achieved / rate.requested) * 100).toFixed(1)}%` : '—';
+  return {
+    title: 'Rate',
+    head: ['requested (/s)', 'achieved (/s)', 'achieved share', 'writes', 'write errors', 'max behind (ms)'],
+    rows: [
+      [
+        formatRate(rate.requested),
+        formatRate(rate.achieved),
+        share,
+        formatCount(rate.writes),
+        formatCount(rate.writeErrors),
+        formatMs(rate.maxBehindMs * 1000),
+      ],
+    ],
+  };
+}
+
+export function staggersSection({ staggers }: LatencyReport): Section {
+  const s = staggers.histogram.summary;
+  return {
+    title: 'Staggers',
+    head: ['start (s)', 'gap (ms)', 'burst (events)', 'listener', 'shard'],
+    rows: staggers.worst
+      .slice(0, STAGGERS_LISTED)
+      .map((w) => [(w.startMs / 1000).toFixed(2), formatMs(w.gapMs * 1000), formatCount(w.burst), w.listener ?? '', w.shard ?? '']),
+    notes: [
+      staggers.count === 0
+        ? `No gap over ${staggers.thresholdMs} ms.`
+        : `${formatCount(staggers.count)} gaps over ${staggers.thresholdMs} ms; gap p50 ${formatMs(s.p50)} ms, ` +
+          `p99 ${formatMs(s.p99)} ms, longest ${formatMs(s.max)} ms.`,
+    ],
+  };
+}
+
+export function auditSection({ audit, ok }: LatencyReport): Section {
+  const row = (who: string, a: { expected: number; received: number; lost: number; duplicated: number }) => [
+    who,
+    formatCount(a.expected),
+    formatCount(a.received),
+    formatCount(a.lost),
+    formatCount(a.duplicated),
+  ];
+  return {
+    title: 'Audit',
+    head: ['listener', 'expected', 'received', 'lost', 'duplicated'],
+    rows: [row('all', audit), ...(audit.perListener ?? []).map((l) => row(l.listener, l))],
+    notes: [ok ? 'OK: every expected event arrived exactly once.' : 'FAILED: events were lost or duplicated.'],
+  };
+}
+
+export function targetSection({ target }: LatencyReport): Section {
+  const rows = [
+    ['uri', target.uri],
+    ['embedded', target.embedded ? 'yes' : 'no'],
+    ['server version', target.serverVersion],
+    ['topology', target.topology],
+    ...(target.shards === undefined ? [] : [['shards', String(target.shards)]]),
+    ...(target.sources ?? []).map((uri, i) => [`source ${i + 1}`, uri]),
+  ];
+  return { title: 'Target', head: ['', ''], rows, notes: [...(target.notes ?? []), EMBEDDED_LATENCY_NOTE] };
+}
+
+export function configSection(report: LatencyReport): Section {
+  const { config } = report;
+  const mix = Object.entries(config.mix)
+    .map(([op, weight]) => `${op} ${weight}`)
+    .join(', ');
+  const rows = [
+    ['rate (/s)', formatRate(config.rate)],
+    ['duration (s)', (config.durationMs / 1000).toFixed(1)],
+    ['warm-up (s)', (config.warmupMs / 1000).toFixed(1)],
+    ['listeners', String(config.listeners)],
+    ['writers', String(config.writers)],
+    ['fullDocument', config.fullDocument],
+    ['mix', mix || '—'],
+    ...(config.coldShard === undefined ? [] : [['cold shard', config.coldShard ? 'yes' : 'no']]),
+    ['started', report.startedAt],
+    ['ended', report.endedAt],
+    ...(config.sources ?? []).map((name, i) => [`source ${i + 1}`, name]),
+  ];
+  return { title: 'Configuration', head: ['', ''], rows };
+}
+
+export function allSections(report: LatencyReport): Section[] {
+  return [
+    latencySection(report),
+    rateSection(report),
+    staggersSection(report),
+    auditSection(report),
+    targetSection(report),
+    configSection(report),
+  ];
+}
