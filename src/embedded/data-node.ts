@@ -37,8 +37,17 @@ export class DataNode {
 
   private log(entry: Omit<OplogEntry, 'ts' | 'wallTime'>): Timestamp {
     const ts = this.clock.tick();
-    this.oplog.append({ ts, wallTime: new Date(), ...entry });
+    this.oplog.append({ ts, wallTime: this.wallTime(), ...entry });
     return ts;
+  }
+
+  private lastWallTime = new Date(0);
+
+  /** Entries written in the same millisecond share one (never mutated) Date: a bulk insert allocates one. */
+  private wallTime(): Date {
+    const now = Date.now();
+    if (now !== this.lastWallTime.getTime()) this.lastWallTime = new Date(now);
+    return this.lastWallTime;
   }
 
   /** A no-op that only moves this node's clock (MongoDB's periodic no-op writer does the same). */
@@ -65,7 +74,8 @@ export class DataNode {
     const stored = withIdFirst(doc);
     if (stored._id === undefined || Array.isArray(stored._id)) throw new CommandError(ErrorCode.BadValue, `can't use an array for _id`);
     collection.insert(stored);
-    this.log({ op: 'insert', db, coll, collectionUUID: collection.uuid, documentKey: { _id: stored._id }, postImage: stored });
+    // The hot path of every load: the entry is built directly (no spread) and shares the wall-clock Date.
+    this.oplog.append({ ts: this.clock.tick(), wallTime: this.wallTime(), op: 'insert', db, coll, collectionUUID: collection.uuid, documentKey: { _id: stored._id }, postImage: stored });
   }
 
   /** Documents matching a filter, in natural order, stopping after `limit` (0 = all). */
@@ -93,14 +103,14 @@ export class DataNode {
     let nModified = 0;
     for (const before of targets) {
       const after = applyUpdate(before, stmt.u, stmt.arrayFilters);
-      if (this.writeNewVersion(existing!, before, after, isReplacement(stmt.u) ? 'replace' : 'update')) nModified++;
+      if (this.writeNewVersion(existing!, before, after, isReplacement(stmt.u) ? 'replace' : 'update', stmt.u)) nModified++;
     }
     return { n: targets.length, nModified };
   }
 
   /** Stores `after` in place of `before`; false when nothing changed (MongoDB then writes no oplog entry). */
-  writeNewVersion(collection: Collection, before: Document, after: Document, op: 'update' | 'replace'): boolean {
-    const description = describeUpdate(before, after);
+  writeNewVersion(collection: Collection, before: Document, after: Document, op: 'update' | 'replace', spec?: UpdateSpec): boolean {
+    const description = describeUpdate(before, after, spec);
     const unchanged = Object.keys(description.updatedFields).length === 0 && description.removedFields.length === 0
       && description.truncatedArrays.length === 0 && Object.keys(before).join() === Object.keys(after).join();
     if (unchanged) return false;
@@ -174,15 +184,17 @@ export class DataNode {
     const source = this.catalog.get(from.db, from.coll);
     if (!source) throw new CommandError(ErrorCode.NamespaceNotFound, 'source namespace does not exist');
     validateNames(to.db, to.coll);
-    if (this.catalog.get(to.db, to.coll)) {
+    const target = this.catalog.get(to.db, to.coll);
+    if (target) {
       if (!dropTarget) throw new CommandError(ErrorCode.NamespaceExists, 'target namespace exists');
-      this.dropCollection(to.db, to.coll);
+      // As mongod: the dropped target is recorded in the rename's oplog entry (dropTarget: its UUID), not as a drop.
+      this.catalog.drop(to.db, to.coll);
     }
     this.catalog.drop(from.db, from.coll);
     this.catalog.attach(source, to.db, to.coll);
     this.log({
       op: 'rename', db: from.db, coll: from.coll, collectionUUID: source.uuid, to,
-      operationDescription: { to, dropTarget: dropTarget ? undefined : undefined },
+      operationDescription: target ? { to, dropTarget: target.uuid } : { to },
     });
   }
 

@@ -20,12 +20,20 @@ interface Armed {
   skip: number;
 }
 
+/**
+ * Fail points other than failCommand, by name. Their data has no `failCommands` list; the code that owns the
+ * failure point consumes them with `take(name)` (failGetMoreAfterCursorCheckout: a change-stream getMore).
+ */
+const NAMED_FAIL_POINTS = new Set(['failGetMoreAfterCursorCheckout']);
+
 /** MongoDB's test-only fail points; `failCommand` is the one drivers' tests and ticker's tests use. */
 export class FailPoints {
   private failCommand: Armed | undefined;
+  private readonly named = new Map<string, Armed>();
 
   configure(cmd: Document): Document {
     const name = cmd.configureFailPoint;
+    if (typeof name === 'string' && NAMED_FAIL_POINTS.has(name)) return this.configureNamed(name, cmd);
     if (name !== 'failCommand') throw badValue(`Unknown fail point: ${String(name)}`);
     const mode = cmd.mode;
     if (mode === 'off') {
@@ -39,6 +47,29 @@ export class FailPoints {
     else if (mode && typeof mode === 'object' && typeof mode.skip === 'number') this.failCommand = { data, times: Infinity, skip: mode.skip };
     else throw badValue(`Unknown fail point mode: ${JSON.stringify(mode)}`);
     return { count: 0, ok: 1 };
+  }
+
+  private configureNamed(name: string, cmd: Document): Document {
+    const mode = cmd.mode;
+    const data = { failCommands: [], ...(cmd.data ?? {}) } as FailCommandData;
+    if (mode === 'off') this.named.delete(name);
+    else if (mode === 'alwaysOn') this.named.set(name, { data, times: Infinity, skip: 0 });
+    else if (mode && typeof mode === 'object' && typeof mode.times === 'number') this.named.set(name, { data, times: mode.times, skip: 0 });
+    else if (mode && typeof mode === 'object' && typeof mode.skip === 'number') this.named.set(name, { data, times: Infinity, skip: mode.skip });
+    else throw badValue(`Unknown fail point mode: ${JSON.stringify(mode)}`);
+    return { count: 0, ok: 1 };
+  }
+
+  /** A named fail point's data if it fires now (consuming one activation), else undefined. */
+  take(name: string): FailCommandData | undefined {
+    const armed = this.named.get(name);
+    if (!armed) return undefined;
+    if (armed.skip > 0) {
+      armed.skip--;
+      return undefined;
+    }
+    if (--armed.times <= 0) this.named.delete(name);
+    return armed.data;
   }
 
   /** The fail point's data if it fires for this command (consuming one activation), else undefined. */
@@ -56,5 +87,6 @@ export class FailPoints {
 
   clear(): void {
     this.failCommand = undefined;
+    this.named.clear();
   }
 }

@@ -1,4 +1,5 @@
-import { WireServer } from './server.js';
+import os from 'node:os';
+import { WireServer, type WireServerOptions } from './server.js';
 
 export interface EmbeddedServerOptions {
   /** Address to bind; 127.0.0.1 unless told otherwise. */
@@ -8,37 +9,68 @@ export interface EmbeddedServerOptions {
   replicaSet?: string;
   /** How many oplog entries are kept; resuming from before the oldest fails with ChangeStreamHistoryLost. */
   oplogEntries?: number;
+  /**
+   * The host name the server gives drivers in `hello.me`/`hosts`/`primary` (and puts in `uri`). By default
+   * the bound address, except a wildcard bind (0.0.0.0, ::), which is not connectable: then os.hostname().
+   */
+  advertiseHost?: string;
+  /** Require SCRAM-SHA-256 authentication as this one user. */
+  auth?: WireServerOptions['auth'];
+  /** Bind a non-loopback address without auth. */
+  allowUnauthenticatedRemote?: boolean;
   log?: (line: string) => void;
 }
 
 export const DEFAULT_OPLOG_ENTRIES = 1_000_000;
+export const DEFAULT_PORT = 27017;
+export const DEFAULT_REPLICA_SET = 'rs0';
 
 export interface EmbeddedServer {
   /** The connection string a client should use. */
   readonly uri: string;
+  /** The bound address. */
   readonly host: string;
+  /** The host name drivers are told to use (hello.me). */
+  readonly advertisedHost: string;
   readonly port: number;
   /** The wire server, for tests and fault injection. */
   readonly server: WireServer;
   stop(): Promise<void>;
 }
 
+const WILDCARDS = new Set(['0.0.0.0', '::', '[::]', '']);
+
+/** The connectable name for a bind address: the address itself, or this machine's name for a wildcard. */
+export function advertisedHostFor(bindHost: string): string {
+  return WILDCARDS.has(bindHost) ? os.hostname() : bindHost;
+}
+
+/** `host:port` as it appears in a connection string and in `hello.hosts` (IPv6 literals in brackets). */
+export function hostAndPort(host: string, port: number): string {
+  return `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+}
+
 /** Starts an in-memory MongoDB 7.0 replica-set primary (set `rs0` by default). */
 export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): Promise<EmbeddedServer> {
   const host = options.host ?? '127.0.0.1';
-  const replicaSet = options.replicaSet ?? 'rs0';
+  const replicaSet = options.replicaSet ?? DEFAULT_REPLICA_SET;
   const server = new WireServer({
     host,
-    port: options.port ?? 27017,
+    port: options.port ?? DEFAULT_PORT,
     replicaSet,
     oplogEntries: options.oplogEntries ?? DEFAULT_OPLOG_ENTRIES,
     log: options.log,
+    auth: options.auth,
+    allowUnauthenticatedRemote: options.allowUnauthenticatedRemote,
   });
   await server.listen();
-  const shownHost = host.includes(':') ? `[${host}]` : host;
+  const advertised = options.advertiseHost ?? advertisedHostFor(host);
+  // hello.me/hosts/primary come from the topology's host: drivers must be able to connect to that name.
+  server.topology.options.host = advertised.includes(':') && !advertised.startsWith('[') ? `[${advertised}]` : advertised;
   return {
-    uri: `mongodb://${shownHost}:${server.port}/?replicaSet=${encodeURIComponent(replicaSet)}`,
+    uri: `mongodb://${hostAndPort(advertised, server.port)}/?replicaSet=${encodeURIComponent(replicaSet)}`,
     host,
+    advertisedHost: advertised,
     port: server.port,
     server,
     stop: () => server.close(),

@@ -20,7 +20,8 @@ export interface OplogEntry {
   postImage?: Document;
   /** The document before the write, kept only for collections with pre-images enabled. */
   preImage?: Document;
-  updateDescription?: { updatedFields: Document; removedFields: string[]; truncatedArrays: Document[] };
+  /** disambiguatedPaths is shown only to streams opened with showExpandedEvents. */
+  updateDescription?: { updatedFields: Document; removedFields: string[]; truncatedArrays: Document[]; disambiguatedPaths?: Document };
   to?: { db: string; coll: string };
   operationDescription?: Document;
   lsid?: Document;

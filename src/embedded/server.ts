@@ -1,16 +1,18 @@
 import net from 'node:net';
 import { Binary, Long, type Document } from 'bson';
+import { Authenticator, checkBindSafety, type AuthCredentials } from './auth/index.js';
 import { mongodCommands } from './commands/index.js';
 import type { CommandContext, CommandTable, ConnectionState } from './commands/context.js';
 import { CursorRegistry } from './cursors.js';
 import { DataNode } from './data-node.js';
 import { CommandError, ErrorCode } from './errors.js';
 import { FailPoints } from './failpoints.js';
+import { FaultInjector } from './faults.js';
 import { RetryableWrites } from './retryable-writes.js';
 import { Topology, type TopologyOptions } from './topology.js';
 import { FrameReader, ProtocolViolation } from './wire/frame-reader.js';
 import { decodeRequest, encodeOpMsg, encodeOpReply, type Request } from './wire/messages.js';
-import { OP_QUERY } from './wire/opcodes.js';
+import { MAX_MESSAGE_SIZE, OP_QUERY } from './wire/opcodes.js';
 
 export interface WireServerOptions {
   host: string;
@@ -20,12 +22,20 @@ export interface WireServerOptions {
   role?: TopologyOptions['role'];
   commands?: CommandTable;
   log?: (line: string) => void;
+  /** Require SCRAM-SHA-256 authentication as this one user (in `admin`). */
+  auth?: AuthCredentials;
+  /** Allow binding a non-loopback address without auth (`--insecure-bind`). */
+  allowUnauthenticatedRemote?: boolean;
 }
 
 // Codes for which a 4.4+ server labels a failed retryable write RetryableWriteError.
 const RETRYABLE_WRITE_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
 const HELLO_COMMANDS = new Set(['hello', 'isMaster', 'ismaster']);
 const ZERO_SIGNATURE = { hash: new Binary(Buffer.alloc(20), 0), keyId: Long.fromNumber(0) };
+/** Whole frames waiting on one connection beyond which it stops reading (as mongod reads one at a time). */
+const MAX_QUEUED_BYTES = MAX_MESSAGE_SIZE;
+/** mongod's maxBSONDepth: deeper incoming documents are refused (and never reach code that recurses). */
+const MAX_BSON_DEPTH = 200;
 
 /** A MongoDB wire-protocol server in front of one DataNode: connections, dispatch, sessions, fail points. */
 export class WireServer {
@@ -34,23 +44,30 @@ export class WireServer {
   readonly cursors = new CursorRegistry();
   readonly failPoints = new FailPoints();
   readonly retryableWrites = new RetryableWrites();
+  /** Drop, step down, pause, restart (see faults.ts). */
+  readonly faults: FaultInjector = new FaultInjector(this);
+  readonly auth: Authenticator;
   private readonly tcp = net.createServer((socket) => this.accept(socket));
   private readonly sockets = new Map<net.Socket, AbortController>();
   private readonly commands: CommandTable;
   private nextConnectionId = 1;
   private readonly log: (line: string) => void;
+  private closing = false;
 
   constructor(readonly options: WireServerOptions, node?: DataNode) {
+    checkBindSafety(options.host, options.auth !== undefined, options.allowUnauthenticatedRemote === true);
     this.node = node ?? new DataNode(options.oplogEntries);
     this.topology = new Topology({ host: options.host, port: options.port, replicaSet: options.replicaSet, role: options.role ?? 'replicaSetPrimary' });
-    this.commands = options.commands ?? mongodCommands;
+    this.auth = new Authenticator(options.auth);
+    this.commands = { ...(options.commands ?? mongodCommands), ...this.auth.commands };
     this.log = options.log ?? (() => {});
   }
 
+  /** Listens on the configured port; after the first time (port 0 resolved), on the same port again. */
   async listen(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       this.tcp.once('error', reject);
-      this.tcp.listen(this.options.port, this.options.host, () => {
+      this.tcp.listen(this.topology.options.port, this.options.host, () => {
         this.tcp.off('error', reject);
         resolve();
       });
@@ -68,10 +85,32 @@ export class WireServer {
     for (const socket of this.sockets.keys()) socket.destroy();
   }
 
+  /**
+   * A restart with the data kept: listener and connections closed, cursors and fail points lost, `downMs`
+   * of nothing listening, then the same host and port again as a new process (new topologyVersion.processId).
+   */
+  async restart(downMs = 0): Promise<void> {
+    if (this.closing) return;
+    this.log(`restarting (down for ${downMs} ms)`);
+    await this.stopListening();
+    if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+    if (this.closing) return;
+    this.topology.restarted();
+    await this.listen();
+  }
+
   async close(): Promise<void> {
+    this.closing = true;
+    this.faults.clear();
+    await this.stopListening();
+  }
+
+  private async stopListening(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
     this.cursors.killAll();
+    this.failPoints.clear();
     this.dropConnections();
-    await new Promise<void>((resolve) => this.tcp.close(() => resolve()));
+    await closed;
   }
 
   private accept(socket: net.Socket): void {
@@ -81,11 +120,22 @@ export class WireServer {
     const conn: ConnectionState = { id: this.nextConnectionId++, remote: `${socket.remoteAddress}:${socket.remotePort}`, closed: closed.signal };
     const reader = new FrameReader();
     const queue: Buffer[] = [];
+    let queuedBytes = 0;
     let busy = false;
     const pump = async () => {
       if (busy) return;
       busy = true;
-      while (queue.length > 0 && !socket.destroyed) await this.handleFrame(queue.shift()!, socket, conn);
+      while (queue.length > 0 && !socket.destroyed) {
+        const frame = queue.shift()!;
+        queuedBytes -= frame.length;
+        if (socket.isPaused() && queuedBytes < MAX_QUEUED_BYTES / 2) socket.resume();
+        try {
+          await this.handleFrame(frame, socket, conn);
+        } catch (err) {
+          // Whatever a client sent, only its own connection pays for it.
+          this.reject(socket, conn, err as Error);
+        }
+      }
       busy = false;
     };
     socket.on('data', (chunk) => {
@@ -97,7 +147,11 @@ export class WireServer {
         return;
       }
       if (frames.length === 0) return;
-      queue.push(...frames);
+      for (const frame of frames) {
+        queue.push(frame);
+        queuedBytes += frame.length;
+      }
+      if (queuedBytes > MAX_QUEUED_BYTES) socket.pause();
       void pump();
     });
     socket.on('error', () => socket.destroy());
@@ -120,18 +174,19 @@ export class WireServer {
       if (err instanceof ProtocolViolation) return this.reject(socket, conn, err);
       throw err;
     }
+    if (deeperThan(request.command, MAX_BSON_DEPTH)) return this.reject(socket, conn, new ProtocolViolation(`BSON nested deeper than ${MAX_BSON_DEPTH} levels`));
     let responseTo = request.requestId;
     for (;;) {
       const reply = await this.execute(request.command, conn, socket);
       if (reply === undefined || socket.destroyed || request.moreToCome) return;
       if (request.opCode === OP_QUERY) {
-        socket.write(encodeOpReply(reply, responseTo));
+        await send(socket, encodeOpReply(reply, responseTo));
         return;
       }
       // Exhaust (streaming hello): keep answering the same request until the connection closes.
       const exhaust = request.exhaustAllowed && HELLO_COMMANDS.has(Object.keys(request.command)[0]) && reply.ok === 1 && request.command.maxAwaitTimeMS !== undefined;
       const { frame: out, requestId } = encodeOpMsg(reply, responseTo, exhaust);
-      socket.write(out);
+      await send(socket, out);
       if (!exhaust) return;
       responseTo = requestId;
       request = { ...request, command: { ...request.command, topologyVersion: reply.topologyVersion } };
@@ -140,13 +195,16 @@ export class WireServer {
 
   /** Runs one command; undefined means "send nothing" (the fail point closed the connection). */
   private async execute(cmd: Document, conn: ConnectionState, socket: net.Socket): Promise<Document | undefined> {
+    await this.faults.gate();
     const name = Object.keys(cmd)[0];
     const db = typeof cmd.$db === 'string' ? cmd.$db : 'admin';
     const ctx: CommandContext = { db, node: this.node, topology: this.topology, cursors: this.cursors, failPoints: this.failPoints, conn };
-    if (cmd.$clusterTime?.clusterTime) this.node.clock.advanceTo(cmd.$clusterTime.clusterTime);
-    const retryKey = this.retryableWrites.keyOf(name, cmd);
+    let retryKey: string | undefined;
     let reply: Document;
     try {
+      this.auth.check(name, conn);
+      if (cmd.$clusterTime?.clusterTime) this.node.clock.advanceTo(cmd.$clusterTime.clusterTime);
+      retryKey = this.retryableWrites.keyOf(name, cmd);
       const failure = this.failPoints.check(name, conn.clientMetadata?.application?.name);
       if (failure?.blockConnection) await sleep(failure.blockTimeMS ?? 0, conn.closed);
       if (failure?.closeConnection) {
@@ -168,16 +226,27 @@ export class WireServer {
     } catch (err) {
       reply = errorReply(err, retryKey !== undefined);
     }
+    // As in mongod, a getMore interrupted by its client going away takes its cursor with it.
+    if (name === 'getMore' && conn.closed.aborted) this.cursors.kill(Number(cmd.getMore));
+    await this.faults.gate();
     return this.withClusterTime(reply);
   }
 
-  private dispatch(name: string, cmd: Document, ctx: CommandContext): Document | Promise<Document> {
+  private async dispatch(name: string, cmd: Document, ctx: CommandContext): Promise<Document> {
     const handler = name !== undefined && Object.hasOwn(this.commands, name) ? this.commands[name] : undefined;
     if (!handler) throw new CommandError(ErrorCode.CommandNotFound, `no such command: '${name}'`);
-    if (!this.topology.writablePrimary && !HELLO_COMMANDS.has(name) && WRITE_COMMANDS.has(name)) {
-      throw new CommandError(ErrorCode.NotWritablePrimary, 'not primary', ['RetryableWriteError']);
+    const stateError = this.topology.stateError(name, cmd, name === 'getMore' && this.isChangeStream(cmd, ctx.db));
+    if (stateError) throw stateError;
+    const reply = await handler(cmd, ctx);
+    return HELLO_COMMANDS.has(name) ? withFields(reply, this.auth.helloFields(cmd, ctx.conn)) : reply;
+  }
+
+  private isChangeStream(getMore: Document, db: string): boolean {
+    try {
+      return this.cursors.get(Number(getMore.getMore), `${db}.${String(getMore.collection)}`).kind === 'changeStream';
+    } catch {
+      return false;
     }
-    return handler(cmd, ctx);
   }
 
   private withClusterTime(reply: Document): Document {
@@ -185,8 +254,6 @@ export class WireServer {
     return { ...reply, $clusterTime: { clusterTime: time, signature: ZERO_SIGNATURE }, operationTime: time };
   }
 }
-
-const WRITE_COMMANDS = new Set(['insert', 'update', 'delete', 'findAndModify', 'findandmodify', 'create', 'drop', 'dropDatabase', 'createIndexes', 'dropIndexes', 'renameCollection', 'collMod']);
 
 function errorReply(err: unknown, retryableWrite: boolean): Document {
   if (err instanceof CommandError) {
@@ -205,4 +272,46 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     }, { once: true });
   });
+}
+
+/** Writes a frame, waiting while the client is not reading (so a client that never reads cannot grow our memory). */
+function send(socket: net.Socket, frame: Buffer): Promise<void> | void {
+  if (socket.write(frame) || socket.destroyed) return;
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
+}
+
+/** Adds fields before `ok` (which mongod sends last). */
+function withFields(reply: Document, fields: Document): Document {
+  if (Object.keys(fields).length === 0) return reply;
+  const { ok, ...rest } = reply;
+  return { ...rest, ...fields, ok };
+}
+
+/** True when plain objects/arrays nest more than `limit` levels (BSON values such as Binary are leaves). */
+function deeperThan(value: Document | unknown[], limit: number): boolean {
+  if (limit === 0) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (isContainer(item) && deeperThan(item, limit - 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    const item = (value as Document)[key];
+    if (isContainer(item) && deeperThan(item, limit - 1)) return true;
+  }
+  return false;
+}
+
+function isContainer(value: unknown): value is Document | unknown[] {
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return true;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }

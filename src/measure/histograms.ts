@@ -93,11 +93,10 @@ export function summarize(h: Histogram): HistogramSummary {
     p90: h.getValueAtPercentile(90),
     p99: h.getValueAtPercentile(99),
     p999: h.getValueAtPercentile(99.9),
-    max: h.maxValue,
-    distribution: DISTRIBUTION_PERCENTILES.map((percentile) => ({
-      percentile,
-      value: percentile === 100 ? h.maxValue : h.getValueAtPercentile(percentile),
-    })),
+    // like every percentile, the max is its bucket's highest equivalent value: the exact maxValue of a
+    // live histogram does not survive encoding, and a merged report must summarise like a live one
+    max: h.getValueAtPercentile(100),
+    distribution: DISTRIBUTION_PERCENTILES.map((percentile) => ({ percentile, value: h.getValueAtPercentile(percentile) })),
   };
 }
 

@@ -62,8 +62,6 @@ export async function runOpenLoop(options: SchedulerOptions, issue: IssueOp): Pr
   const timer = options.timer ?? hybridTimer();
   const maxInFlight = options.maxInFlight ?? 1000;
   const burst = options.burst ?? 64;
-  const intervalMs = 1000 / rate;
-  // Integer arithmetic on k keeps the plan exact: no drift from adding a rounded interval each time.
   const plannedOps = Math.min(maxOps ?? Infinity, durationMs === undefined ? Infinity : Math.ceil((durationMs * rate) / 1000 - 1e-9));
 
   const startedAt = timer.now();
@@ -74,7 +72,8 @@ export async function runOpenLoop(options: SchedulerOptions, issue: IssueOp): Pr
   let sentWithoutYield = 0;
 
   for (let seq = 0; seq < plannedOps && !signal?.aborted; seq++) {
-    const intendedAt = startedAt + seq * intervalMs;
+    // Computed from seq, not by adding an interval each time: no drift from accumulated rounding.
+    const intendedAt = startedAt + (seq * 1000) / rate;
 
     while (inFlight.size >= maxInFlight && !signal?.aborted) await raceWithAbort(Promise.race(inFlight), signal);
     if (timer.now() < intendedAt) {

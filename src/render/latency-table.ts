@@ -65,9 +65,9 @@ export function renderStaggers(staggers: StaggerSummary, { colour }: RenderOptio
       `longest ${formatMs(staggers.histogram.summary.max)} ms, p99 ${formatMs(staggers.histogram.summary.p99)} ms`,
   );
   if (staggers.worst.length === 0) return line;
-  const table = newTable(['at (s)', 'gap (ms)', 'burst', 'listener', 'shard'], c);
+  const table = newTable(['at (s)', 'gap (ms)', 'burst', 'listener', 'shard'], c, ['right', 'right', 'right', 'left', 'left']);
   for (const s of staggers.worst.slice(0, STAGGERS_SHOWN)) {
-    table.push([(s.startMs / 1000).toFixed(1), formatMs(s.gapMs * 1000), formatCount(s.burst), s.listener ?? '', s.shard ?? '']);
+    table.push([(s.startMs / 1000).toFixed(2), formatMs(s.gapMs * 1000), formatCount(s.burst), s.listener ?? '', s.shard ?? '']);
   }
   return `${line}\n${table.toString()}`;
 }
@@ -102,7 +102,7 @@ export function renderReportSummary(report: LatencyReport, options: RenderOption
 export function renderComparison(rows: readonly ComparisonRow[], { colour }: RenderOptions): string {
   const c = pc.createColors(colour);
   if (rows.length === 0) return 'nothing to compare: the reports share no histogram';
-  const table = newTable(['histogram', 'stat', 'base (ms)', 'new (ms)', 'delta (ms)', 'ratio'], c);
+  const table = newTable(['histogram', 'stat', 'base (ms)', 'new (ms)', 'delta (ms)', 'ratio'], c, ['left', 'left', 'right', 'right', 'right', 'right']);
   for (const r of rows) {
     const paint = r.ratio === null ? String : r.ratio > WORSE_RATIO ? c.red : r.ratio < BETTER_RATIO ? c.green : String;
     table.push([
@@ -117,11 +117,24 @@ export function renderComparison(rows: readonly ComparisonRow[], { colour }: Ren
   return table.toString();
 }
 
-function newTable(head: string[], c: ReturnType<typeof pc.createColors>): Table.Table {
+type Align = 'left' | 'right';
+
+/** A table whose first column is left-aligned and the others right-aligned (numbers), unless `aligns` says. */
+function newTable(head: string[], c: ReturnType<typeof pc.createColors>, aligns?: Align[]) {
   // cli-table3's own styling is switched off (it has its own colour detection); headings go through `c`.
-  return new Table({
+  const table = new Table({
     head: head.map((h) => c.cyan(h)),
     style: { head: [], border: [] },
-    colAligns: head.map((_, i) => (i === 0 ? 'left' : 'right')),
+    colAligns: aligns ?? head.map((_, i) => (i === 0 ? 'left' : 'right')),
   });
+  return {
+    push: (row: string[]) => table.push(row),
+    /** Compact: keeps the rule under the heading, drops the rules between rows. */
+    toString: () =>
+      table
+        .toString()
+        .split('\n')
+        .filter((line, i) => i === 2 || !line.startsWith('├'))
+        .join('\n'),
+  };
 }

@@ -57,7 +57,7 @@ function mergeHistograms(reports: readonly LatencyReport[]): Record<string, Repo
   const merged: Record<string, ReportHistogram> = {};
   for (const name of names) {
     const parts = reports.map((r) => r.histograms[name]).filter((h): h is ReportHistogram => h !== undefined);
-    const encoded = addEncoded(parts.map((p) => p.encoded));
+    const encoded = addOrExplain(parts.map((p) => p.encoded), `histogram ${name}`);
     const description = HISTOGRAM_DESCRIPTIONS[name as keyof typeof HISTOGRAM_DESCRIPTIONS] ?? parts[0]!.description;
     merged[name] = { unit: 'us', description, encoded, summary: summarizeEncoded(encoded) };
   }
@@ -113,7 +113,7 @@ function mergeRates(rates: readonly RateSummary[]): RateSummary {
 
 function mergeStaggers(reports: readonly LatencyReport[], names: readonly string[]): StaggerSummary {
   const all = reports.map((r) => r.staggers);
-  const encoded = addEncoded(all.map((s) => s.histogram.encoded));
+  const encoded = addOrExplain(all.map((s) => s.histogram.encoded), 'the staggers histogram');
   const worst = reports
     .flatMap((r, i) =>
       r.staggers.worst.map((s) => ({ ...s, listener: `${names[i]}${s.listener === undefined ? '' : `:${s.listener}`}` })),
@@ -172,6 +172,15 @@ function mergeAudits(reports: readonly LatencyReport[], names: readonly string[]
     duplicated: sum(audits.map((a) => a.duplicated)),
     ...(perListener.length > 0 && { perListener }),
   };
+}
+
+/** Adds encoded histograms; a corrupt one is the user's file, not a bug. */
+function addOrExplain(encoded: readonly string[], what: string): string {
+  try {
+    return addEncoded(encoded);
+  } catch {
+    throw new UserError(`cannot merge: ${what} of one of the reports is not a valid encoded histogram`);
+  }
 }
 
 function sum(values: readonly number[]): number {

@@ -8,7 +8,8 @@ export async function readReportFile(path: string): Promise<LatencyReport> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new UserError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    throw new UserError(`cannot read ${path}: ${WHY[code] ?? (code || (err as Error).message)}`);
   }
   let json: unknown;
   try {
@@ -18,3 +19,9 @@ export async function readReportFile(path: string): Promise<LatencyReport> {
   }
   return parseReport(json, path);
 }
+
+const WHY: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a directory',
+};

@@ -1,8 +1,7 @@
 /** Writes a report's four files, each atomically: `<name>.json`, `.md`, `.html` and `.hgrm`. */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeHistogram } from '../measure/histograms.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { ensureDir, writeFileAtomic } from '../util/atomic-write.js';
 import { UserError } from '../util/errors.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
@@ -28,7 +27,7 @@ export async function writeReport(report: LatencyReport, dir: string, baseName =
     hgrm: join(dir, `${baseName}.hgrm`),
   };
   try {
-    await mkdir(dir, { recursive: true });
+    await ensureDir(dir);
     await writeFileAtomic(paths.json, JSON.stringify(report, null, 2) + '\n');
     await writeFileAtomic(paths.md, renderMarkdown(report));
     await writeFileAtomic(paths.html, renderHtml(report));
@@ -36,10 +35,19 @@ export async function writeReport(report: LatencyReport, dir: string, baseName =
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === undefined) throw err;
-    throw new UserError(`cannot write the report to ${dir}: ${code}`);
+    throw new UserError(`cannot write the report to ${dir}: ${WHY[code] ?? code}`);
   }
   return paths;
 }
+
+const WHY: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOENT: 'no such directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+};
 
 /** The classic HdrHistogram percentile text of endToEnd, in milliseconds (what wrk2 and HdrHistogram's plotter read). */
 function hgrmText(report: LatencyReport): string {

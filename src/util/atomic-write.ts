@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rm, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -15,5 +15,26 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
   } catch (err) {
     await rm(temp, { force: true });
     throw err;
+  }
+}
+
+/**
+ * `mkdir -p` that always terminates: Node's recursive mkdir loops forever on some file systems (e.g.
+ * under /proc, where mkdir answers ENOENT for a parent that exists).
+ */
+export async function ensureDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
+      return;
+    }
+    if (code !== 'ENOENT' || dirname(dir) === dir) throw err;
+    await ensureDir(dirname(dir));
+    await mkdir(dir).catch((again: NodeJS.ErrnoException) => {
+      if (again.code !== 'EEXIST') throw again;
+    });
   }
 }

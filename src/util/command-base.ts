@@ -1,6 +1,7 @@
 import { Command, Flags } from '@oclif/core';
 import { connectionErrorMessage, oneLine } from '../connect/errors.js';
 import { redactSecrets } from '../connect/uri.js';
+import { COLLECTION, DATABASE } from '../load/dataset.js';
 import { colours } from './colour.js';
 import { UserError } from './errors.js';
 import { uriFlag } from './flags.js';
@@ -8,8 +9,8 @@ import { uriFlag } from './flags.js';
 /** Where the data lives; shared by every command that talks to a server. */
 export const connectionFlags = {
   uri: uriFlag(),
-  db: Flags.string({ description: 'database name', default: 'market' }),
-  collection: Flags.string({ description: 'collection name', default: 'stocksymbols' }),
+  db: Flags.string({ description: 'database name', default: DATABASE }),
+  collection: Flags.string({ description: 'collection name', default: COLLECTION }),
 };
 
 type CommandError = Error & { exitCode?: number; oclif?: { exit?: number } };

@@ -1,10 +1,13 @@
-import type { Document, Timestamp } from 'bson';
+import { BSON, type Document, type Timestamp } from 'bson';
 import { compareTimestamps } from '../clock.js';
 import type { DataNode } from '../data-node.js';
 import { CommandError, ErrorCode } from '../errors.js';
 import { eventsFor, type EventOptions } from './events.js';
 import { compileEventPipeline } from './pipeline.js';
 import { decodeToken, encodeToken, TokenKind } from './token.js';
+
+/** A reply is one BSON document of at most 16 MB; leave room for the cursor envelope and $clusterTime. */
+const MAX_BATCH_BYTES = 16 * 1024 * 1024 - 64 * 1024;
 
 export interface ChangeStreamSpec extends EventOptions {
   resumeAfter?: Document;
@@ -85,12 +88,19 @@ export class ChangeStreamCursor {
     }
   }
 
+  /**
+   * Up to `batchSize` events (0: none, as an aggregate with batchSize 0 asks), stopping before a reply would
+   * pass 16 MB. Cost is per entry examined and per event returned, never per oplog size.
+   */
   private collect(batchSize: number): Document[] {
     const out: Document[] = [];
     const { oplog } = this.node;
-    const limit = batchSize > 0 ? batchSize : Infinity;
-    while (out.length < limit) {
+    let bytes = 0;
+    while (out.length < batchSize) {
       if (this.pending.length > 0) {
+        const size = BSON.calculateObjectSize(this.pending[0]);
+        if (out.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
+        bytes += size;
         const event = this.pending.shift()!;
         out.push(event);
         if (event.operationType === 'invalidate') {

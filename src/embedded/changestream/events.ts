@@ -15,78 +15,92 @@ export interface EventOptions {
   showExpandedEvents: boolean;
 }
 
+/** DDL events a stream reports only when opened with showExpandedEvents (6.0+). */
 const EXPANDED_ONLY = new Set(['create', 'createIndexes', 'dropIndexes', 'modify', 'shardCollection']);
 
 /**
- * The change events one oplog entry produces for a stream, in order. A drop or rename of a watched
- * collection (or a dropDatabase of a watched database) is followed by an invalidate.
+ * The change events one oplog entry produces for a stream, in order, shaped as a 7.0 mongod shapes them
+ * (src/mongo/db/pipeline/change_stream_event_transform.cpp): `_id`, operationType, clusterTime,
+ * [collectionUUID], wallTime, [fullDocument], ns, [documentKey], [operationDescription], [updateDescription],
+ * [stateBeforeChange], then the looked-up fullDocument and fullDocumentBeforeChange.
+ *
+ * Invalidation (document_source_check_invalidate.cpp): a collection stream is invalidated by a drop or a
+ * rename of (or onto) its collection, a database stream by a dropDatabase; a cluster stream never.
  */
 export function eventsFor(entry: OplogEntry, options: EventOptions, catalog: Catalog): Document[] {
   const { scope } = options;
   if (entry.op === 'noop') return [];
   if (entry.op === 'dropDatabase') {
     if (scope.kind === 'collection' || !scopeIncludes(scope, entry.db, undefined)) return [];
-    const events = [base(entry, 'dropDatabase', 0, { ns: { db: entry.db } })];
-    if (scope.kind === 'database') events.push(invalidate(entry, 1));
-    return events;
+    const event = header(entry, 'dropDatabase', options);
+    event.ns = { db: entry.db };
+    return scope.kind === 'database' ? [event, invalidate(entry)] : [event];
   }
-  const renamedIn = entry.op === 'rename' && entry.to && scopeIncludes(scope, entry.to.db, entry.to.coll);
-  if (!scopeIncludes(scope, entry.db, entry.coll) && !renamedIn) return [];
+  const renamedOnto = entry.op === 'rename' && entry.to !== undefined && scopeIncludes(scope, entry.to.db, entry.to.coll);
+  if (!scopeIncludes(scope, entry.db, entry.coll) && !renamedOnto) return [];
   if (EXPANDED_ONLY.has(entry.op) && !options.showExpandedEvents) return [];
 
-  const event = base(entry, entry.op, 0, {});
-  if (options.showExpandedEvents && entry.collectionUUID) event.collectionUUID = entry.collectionUUID;
-  switch (entry.op) {
-    case 'insert':
-      event.fullDocument = entry.postImage;
-      break;
-    case 'replace':
-      event.fullDocument = entry.postImage;
-      break;
-    case 'update': {
-      const full = fullDocumentFor(entry, options.fullDocument, catalog);
-      if (full !== undefined) event.fullDocument = full;
-      break;
-    }
-  }
+  const event: Document = {};
+  if (entry.op === 'rename') event.to = entry.to; // mongod adds `to` before everything else
+  Object.assign(event, header(entry, entry.op, options));
+  if (entry.op === 'insert' || entry.op === 'replace') event.fullDocument = entry.postImage;
   event.ns = { db: entry.db, coll: entry.coll };
   if (entry.documentKey) event.documentKey = entry.documentKey;
+  if (options.showExpandedEvents) {
+    const description = operationDescription(entry);
+    if (description !== undefined) event.operationDescription = description;
+  }
   if (entry.updateDescription) {
-    event.updateDescription = { ...entry.updateDescription };
-    if (options.showExpandedEvents) event.updateDescription.disambiguatedPaths = disambiguate(entry.updateDescription);
+    const { disambiguatedPaths, ...description } = entry.updateDescription;
+    event.updateDescription = options.showExpandedEvents ? { ...description, disambiguatedPaths: disambiguatedPaths ?? {} } : description;
+  }
+  if (entry.op === 'modify' && options.showExpandedEvents) event.stateBeforeChange = { collectionOptions: entry.preImage ?? {} };
+  if (entry.op === 'update') {
+    const full = fullDocumentFor(entry, options.fullDocument, catalog);
+    if (full !== undefined) event.fullDocument = full;
   }
   if (entry.op === 'update' || entry.op === 'replace' || entry.op === 'delete') {
     const before = beforeChangeFor(entry, options.fullDocumentBeforeChange);
     if (before !== undefined) event.fullDocumentBeforeChange = before;
   }
-  if (entry.op === 'rename') {
-    event.to = entry.to;
-    if (options.showExpandedEvents) event.operationDescription = { to: entry.to };
-  } else if (entry.operationDescription && options.showExpandedEvents) {
-    event.operationDescription = entry.op === 'modify' ? { index: undefined, ...entry.operationDescription } : entry.operationDescription;
-    if (entry.op === 'modify') {
-      delete event.operationDescription.index;
-      event.stateBeforeChange = { collectionOptions: entry.preImage ?? {} };
-    }
-  }
 
-  const invalidates = scope.kind === 'collection' && (entry.op === 'drop' || (entry.op === 'rename' && !renamedIn));
-  return invalidates ? [event, invalidate(entry, 1)] : [event];
+  const invalidates = scope.kind === 'collection' && (entry.op === 'drop' || entry.op === 'rename');
+  return invalidates ? [event, invalidate(entry)] : [event];
 }
 
-function base(entry: OplogEntry, operationType: string, fragment: number, extra: Document): Document {
-  return {
-    _id: encodeToken({ ts: entry.ts, kind: TokenKind.Event, fragment }),
+function header(entry: OplogEntry, operationType: string, options: EventOptions): Document {
+  const event: Document = {
+    _id: encodeToken({ ts: entry.ts, kind: TokenKind.Event, fragment: 0 }),
     operationType,
     clusterTime: entry.ts,
-    wallTime: entry.wallTime,
-    ...extra,
   };
+  if (options.showExpandedEvents && entry.collectionUUID) event.collectionUUID = entry.collectionUUID;
+  event.wallTime = entry.wallTime;
+  return event;
 }
 
-function invalidate(entry: OplogEntry, fragment: number): Document {
+/** What a DDL event's operationDescription holds (the command's oplog `o`, less the namespace field). */
+function operationDescription(entry: OplogEntry): Document | undefined {
+  switch (entry.op) {
+    case 'rename': {
+      const dropTarget = entry.operationDescription?.dropTarget;
+      return dropTarget !== undefined ? { to: entry.to, dropTarget } : { to: entry.to };
+    }
+    case 'create':
+    case 'createIndexes':
+    case 'dropIndexes':
+    case 'modify':
+    case 'shardCollection':
+      return entry.operationDescription ?? {};
+    default:
+      return undefined;
+  }
+}
+
+/** The invalidate that follows an invalidating event: same cluster time, a token that sorts just after it. */
+function invalidate(entry: OplogEntry): Document {
   return {
-    _id: encodeToken({ ts: entry.ts, kind: TokenKind.Invalidate, fragment }),
+    _id: encodeToken({ ts: entry.ts, kind: TokenKind.Invalidate, fragment: 1 }),
     operationType: 'invalidate',
     clusterTime: entry.ts,
     wallTime: entry.wallTime,
@@ -98,6 +112,7 @@ function fullDocumentFor(entry: OplogEntry, mode: FullDocumentMode, catalog: Cat
     case 'default':
       return undefined;
     case 'updateLookup':
+      // The current version of the document, looked up when the event is returned (null once it is gone).
       return catalog.get(entry.db, entry.coll!)?.get(entry.documentKey!._id) ?? null;
     case 'whenAvailable':
       return entry.postImage ?? null;
@@ -119,16 +134,6 @@ function noImage(kind: string, entry: OplogEntry): CommandError {
     ErrorCode.NoMatchingDocument,
     `Change stream was configured to require a ${kind} for all update, delete and replace events, but the ${kind} was not found for event: ${JSON.stringify(entry.documentKey)} in ${entry.db}.${entry.coll}`,
   );
-}
-
-/** Paths whose numeric or dotted components a reader could not tell apart from array indexes. */
-function disambiguate(description: { updatedFields: Document; removedFields: string[] }): Document {
-  const result: Document = {};
-  for (const path of [...Object.keys(description.updatedFields), ...description.removedFields]) {
-    const parts = path.split('.');
-    if (parts.some((p) => /^\d+$/.test(p))) result[path] = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p));
-  }
-  return result;
 }
 
 export { EXPANDED_ONLY };

@@ -1,20 +1,40 @@
 import type { Document } from 'bson';
 import { Aggregator } from 'mingo';
 import { CommandError, ErrorCode } from '../errors.js';
-import { MINGO_OPTIONS } from '../storage/query.js';
+import { MINGO_OPTIONS, compileFilter } from '../storage/query.js';
 import { sameValue } from '../storage/update.js';
 
 const ALLOWED_STAGES = new Set(['$match', '$project', '$addFields', '$set', '$unset', '$replaceRoot', '$replaceWith', '$redact']);
+
+/** Stages a 7.0 server knows but does not allow after $changeStream (IllegalOperation rather than 40324). */
+const KNOWN_STAGES = new Set([
+  '$bucket', '$bucketAuto', '$changeStream', '$changeStreamSplitLargeEvent', '$collStats', '$count', '$currentOp', '$densify', '$documents',
+  '$facet', '$fill', '$geoNear', '$graphLookup', '$group', '$indexStats', '$limit', '$listLocalSessions', '$listSampledQueries',
+  '$listSearchIndexes', '$listSessions', '$lookup', '$merge', '$out', '$planCacheStats', '$sample', '$search', '$searchMeta',
+  '$setWindowFields', '$shardedDataDistribution', '$skip', '$sort', '$sortByCount', '$unionWith', '$unwind', '$vectorSearch',
+]);
+
+/** mongod's parse error for a stage name it does not know. */
+const UNRECOGNIZED_STAGE = 40324;
 
 /** The stages after `$changeStream`, compiled once per stream and applied to one event at a time. */
 export function compileEventPipeline(stages: Document[]): (event: Document) => Document | undefined {
   for (const stage of stages) {
     const name = Object.keys(stage)[0];
+    if (!ALLOWED_STAGES.has(name) && !KNOWN_STAGES.has(name)) {
+      throw new CommandError(UNRECOGNIZED_STAGE, `Unrecognized pipeline stage name: '${name}'`, [], { codeName: `Location${UNRECOGNIZED_STAGE}` });
+    }
     if (!ALLOWED_STAGES.has(name)) {
       throw new CommandError(ErrorCode.IllegalOperation, `${name} is not permitted in a $changeStream pipeline`);
     }
   }
   if (stages.length === 0) return (event) => event;
+  // The common listener pipeline is filters only: a compiled Query tests an event ~15x faster than a run
+  // of the aggregator, and filtering leaves the event (and its _id) untouched.
+  if (stages.every((stage) => '$match' in stage)) {
+    const tests = stages.map((stage) => compileFilter(stage.$match));
+    return (event) => (tests.every((test) => test(event)) ? event : undefined);
+  }
   let aggregator: Aggregator;
   try {
     aggregator = new Aggregator(stages, MINGO_OPTIONS);
@@ -28,6 +48,7 @@ export function compileEventPipeline(stages: Document[]): (event: Document) => D
       throw new CommandError(
         ErrorCode.ChangeStreamFatalError,
         'Encountered an event whose _id field, which contains the resume token, was modified by the pipeline. Modifying the _id field of an event makes it impossible to resume the stream from that point. Only transformations that retain the unmodified _id field are allowed.',
+        ['NonResumableChangeStreamError'],
       );
     }
     return out;

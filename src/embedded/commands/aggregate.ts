@@ -1,5 +1,6 @@
 import type { Document } from 'bson';
 import { ChangeStreamCursor } from '../changestream/cursor.js';
+import { labelChangeStreamError } from '../changestream/errors.js';
 import type { BeforeChangeMode, FullDocumentMode } from '../changestream/events.js';
 import type { StreamScope } from '../changestream/scope.js';
 import { cursorReply } from '../cursors.js';
@@ -9,6 +10,14 @@ import type { CommandContext, CommandTable } from './context.js';
 import { firstBatch } from './batches.js';
 
 const FULL_DOCUMENT = new Set(['default', 'updateLookup', 'whenAvailable', 'required']);
+/** The $changeStream fields a 7.0 mongod parses (document_source_change_stream.idl); others are error 40415. */
+const SPEC_FIELDS = new Set([
+  'allChangesForCluster', 'fullDocument', 'fullDocumentBeforeChange', 'resumeAfter', 'startAfter', 'startAtOperationTime',
+  'showExpandedEvents', 'showSystemEvents', 'showRawUpdateDescription', 'showMigrationEvents', 'allowToRunOnConfigDB',
+  'allowToRunOnSystemNS', '$_generateV2ResumeTokens',
+]);
+
+const location = (code: number, message: string) => new CommandError(code, message, [], { codeName: `Location${code}` });
 const BEFORE_CHANGE = new Set(['off', 'whenAvailable', 'required']);
 
 function aggregate(cmd: Document, ctx: CommandContext): Document | Promise<Document> {
@@ -30,7 +39,9 @@ function aggregate(cmd: Document, ctx: CommandContext): Document | Promise<Docum
 
 function scopeOf(cmd: Document, ctx: CommandContext, spec: Document): StreamScope {
   if (spec.allChangesForCluster) {
-    if (ctx.db !== 'admin') throw badValue("$changeStream may not be opened on the internal admin database... allChangesForCluster requires the admin database");
+    if (ctx.db !== 'admin' || cmd.aggregate !== 1) {
+      throw new CommandError(ErrorCode.InvalidOptions, "A $changeStream with 'allChangesForCluster:true' may only be opened on the 'admin' database, and with no collection name");
+    }
     return { kind: 'cluster' };
   }
   if (cmd.aggregate === 1) {
@@ -44,12 +55,17 @@ function scopeOf(cmd: Document, ctx: CommandContext, spec: Document): StreamScop
 
 async function openChangeStream(cmd: Document, ctx: CommandContext): Promise<Document> {
   const spec = cmd.pipeline[0].$changeStream as Document;
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw new CommandError(ErrorCode.TypeMismatch, '$changeStream stage expects a document as argument');
   const fullDocument = (spec.fullDocument ?? 'default') as FullDocumentMode;
   const fullDocumentBeforeChange = (spec.fullDocumentBeforeChange ?? 'off') as BeforeChangeMode;
   if (!FULL_DOCUMENT.has(fullDocument)) throw badValue(`unknown fullDocument mode: ${fullDocument}`);
   if (!BEFORE_CHANGE.has(fullDocumentBeforeChange)) throw badValue(`unknown fullDocumentBeforeChange mode: ${fullDocumentBeforeChange}`);
-  if (spec.resumeAfter && spec.startAfter) throw badValue('Only one type of resume option is allowed, but multiple were found.');
-  if ((spec.resumeAfter || spec.startAfter) && spec.startAtOperationTime) throw badValue('Only one type of resume option is allowed, but multiple were found.');
+  for (const key of Object.keys(spec)) {
+    if (!SPEC_FIELDS.has(key)) throw location(40415, `BSON field '$changeStream.${key}' is an unknown field.`);
+  }
+  if ([spec.resumeAfter, spec.startAfter, spec.startAtOperationTime].filter((v) => v !== undefined).length > 1) {
+    throw location(40674, 'Only one type of resume option is allowed, but multiple were found.');
+  }
   const scope = scopeOf(cmd, ctx, spec);
   const stream = new ChangeStreamCursor(ctx.node, {
     scope,
@@ -64,7 +80,12 @@ async function openChangeStream(cmd: Document, ctx: CommandContext): Promise<Doc
   const ns = scope.kind === 'collection' ? `${scope.db}.${scope.coll}` : `${ctx.db}.$cmd.aggregate`;
   const batchSize = typeof cmd.cursor?.batchSize === 'number' ? cmd.cursor.batchSize : 101;
   // The first batch never waits: it returns what is already there (usually nothing) and a token.
-  const first = await stream.nextBatch(batchSize, 0);
+  let first;
+  try {
+    first = await stream.nextBatch(batchSize, 0);
+  } catch (err) {
+    throw labelChangeStreamError(err);
+  }
   if (first.invalidated) return cursorReply(0, ns, first.events, true, { postBatchResumeToken: first.postBatchResumeToken });
   const id = ctx.cursors.allocateId();
   ctx.cursors.add({ kind: 'changeStream', id, ns, stream, abort: new AbortController() });

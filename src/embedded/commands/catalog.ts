@@ -16,7 +16,15 @@ function optionsOf(cmd: Document): CollectionOptions {
 function approximateSize(ctx: CommandContext, db: string): number {
   let docs = 0;
   for (const c of ctx.node.catalog.collections(db)) docs += c.docs.size;
-  return docs * 64;
+  // WiredTiger never reports an existing database as smaller than its first extents.
+  return Math.max(8192 * Math.max(1, ctx.node.catalog.collections(db).length), docs * 64);
+}
+
+/** A replica-set member always has these, holding its own metadata and the oplog. */
+const SYSTEM_DATABASES: Record<string, number> = { admin: 40_960, config: 110_592, local: 450_560 };
+
+function adminOnly(ctx: CommandContext, command: string): void {
+  if (ctx.db !== 'admin') throw new CommandError(ErrorCode.Unauthorized, `${command} may only be run against the admin database.`);
 }
 
 export const catalogCommands: CommandTable = {
@@ -26,13 +34,17 @@ export const catalogCommands: CommandTable = {
   },
   drop: (cmd, ctx) => {
     const coll = collectionArg(cmd, 'drop');
-    const indexes = ctx.node.catalog.get(ctx.db, coll)?.indexes.length ?? 0;
+    const collection = ctx.node.catalog.get(ctx.db, coll);
+    // Since 7.0 dropping a collection that does not exist succeeds (with nothing else in the reply).
+    if (!collection) return { ok: 1 };
+    const indexes = collection.indexes.length;
     ctx.node.dropCollection(ctx.db, coll);
     return { nIndexesWas: indexes, ns: `${ctx.db}.${coll}`, ok: 1 };
   },
   dropDatabase: (_cmd, ctx) => {
+    const existed = ctx.node.catalog.collections(ctx.db).length > 0;
     ctx.node.dropDatabase(ctx.db);
-    return { dropped: ctx.db, ok: 1 };
+    return existed ? { dropped: ctx.db, ok: 1 } : { ok: 1 };
   },
   renameCollection: (cmd, ctx) => {
     if (ctx.db !== 'admin') throw new CommandError(ErrorCode.Unauthorized, 'renameCollection may only be run against the admin database.');
@@ -49,11 +61,18 @@ export const catalogCommands: CommandTable = {
     return { ok: 1 };
   },
   listDatabases: (cmd, ctx) => {
-    let databases = [...ctx.node.catalog.databases.keys()].map((name) => ({ name, sizeOnDisk: approximateSize(ctx, name), empty: false }));
-    if (cmd.filter) databases = runFind(databases, { filter: cmd.filter }) as typeof databases;
+    adminOnly(ctx, 'listDatabases');
+    const names = new Set([...Object.keys(SYSTEM_DATABASES), ...ctx.node.catalog.databases.keys()]);
+    let databases: Document[] = [...names].sort().map((name) => ({
+      name,
+      sizeOnDisk: (SYSTEM_DATABASES[name] ?? 0) + (ctx.node.catalog.databases.has(name) ? approximateSize(ctx, name) : 0),
+      empty: false,
+    }));
+    // `authorizedDatabases` only narrows the list when auth is on; every database is visible here.
+    if (cmd.filter) databases = runFind(databases, { filter: cmd.filter });
     if (cmd.nameOnly) return { databases: databases.map(({ name }) => ({ name })), ok: 1 };
     const totalSize = databases.reduce((sum, d) => sum + d.sizeOnDisk, 0);
-    return { databases, totalSize, totalSizeMb: Math.round(totalSize / 1048576), ok: 1 };
+    return { databases, totalSize, totalSizeMb: Math.floor(totalSize / 1048576), ok: 1 };
   },
   listCollections: (cmd, ctx) => {
     let infos: Document[] = ctx.node.catalog.collections(ctx.db).map((c) => ({
@@ -76,6 +95,7 @@ export const catalogCommands: CommandTable = {
     }
     const existed = !!ctx.node.catalog.get(ctx.db, coll);
     const { before, after } = ctx.node.createIndexes(ctx.db, coll, cmd.indexes);
+    if (existed && before === after) return { numIndexesBefore: before, numIndexesAfter: after, note: 'all indexes already exist', ok: 1 };
     return { numIndexesBefore: before, numIndexesAfter: after, createdCollectionAutomatically: !existed, ok: 1 };
   },
   listIndexes: (cmd, ctx) => {

@@ -1,4 +1,4 @@
-import type { Document } from 'bson';
+import { Long, type Document } from 'bson';
 import { CommandError, ErrorCode, badValue } from '../errors.js';
 import { runFind } from '../storage/query.js';
 import { applyUpdate, isReplacement } from '../storage/update.js';
@@ -16,7 +16,7 @@ function eachStatement<T>(statements: T[], ordered: boolean, apply: (s: T, i: nu
       apply(statements[i], i);
     } catch (err) {
       if (!(err instanceof CommandError)) throw err;
-      errors.push({ index: i, code: err.code, errmsg: err.message, ...err.extra });
+      errors.push({ index: i, code: err.code, ...err.extra, errmsg: err.message });
       if (ordered) break;
     }
   }
@@ -76,15 +76,19 @@ function del(cmd: Document, ctx: CommandContext): Document {
 function find(cmd: Document, ctx: CommandContext): Document {
   const coll = collectionArg(cmd, 'find');
   const collection = ctx.node.catalog.get(ctx.db, coll);
-  const limit = typeof cmd.limit === 'number' ? cmd.limit : 0;
-  const source = collection
-    ? (cmd.sort || cmd.skip || cmd.projection ? collection.docs.values() : ctx.node.match(collection, cmd.filter, Math.abs(limit)))
-    : [];
-  const docs = cmd.sort || cmd.skip || cmd.projection || !collection
-    ? runFind(source, { filter: cmd.filter, sort: cmd.sort, projection: cmd.projection, skip: cmd.skip, limit })
-    : [...source];
+  const limit = typeof cmd.limit === 'number' ? Math.trunc(cmd.limit) : 0;
+  const skip = typeof cmd.skip === 'number' ? cmd.skip : 0;
+  if (skip < 0) throw badValue(`BSON field 'skip' value must be >= 0, actual value '${skip}'`);
+  if (typeof cmd.batchSize === 'number' && cmd.batchSize < 0) throw badValue(`BSON field 'batchSize' value must be >= 0, actual value '${cmd.batchSize}'`);
+  const simple = !cmd.sort && !skip && !cmd.projection;
+  let docs: Document[];
+  if (!collection) docs = [];
+  else if (simple) docs = [...ctx.node.match(collection, cmd.filter, Math.abs(limit))];
+  else docs = runFind(collection.docs.values(), { filter: cmd.filter, sort: cmd.sort, projection: cmd.projection, skip, limit });
+  // A negative limit is the legacy spelling of "limit + singleBatch".
   const single = cmd.singleBatch === true || limit < 0;
-  return firstBatch(ctx, `${ctx.db}.${coll}`, docs, single ? Math.max(docs.length, 1) : cmd.batchSize, single);
+  const batchSize = limit < 0 ? Math.min(-limit, typeof cmd.batchSize === 'number' && cmd.batchSize > 0 ? cmd.batchSize : -limit) : cmd.batchSize;
+  return firstBatch(ctx, `${ctx.db}.${coll}`, docs, batchSize, single);
 }
 
 async function getMore(cmd: Document, ctx: CommandContext): Promise<Document> {
@@ -97,7 +101,8 @@ function killCursors(cmd: Document, ctx: CommandContext): Document {
   const ids = (cmd.cursors ?? []).map(Number);
   const killed: unknown[] = [];
   const notFound: unknown[] = [];
-  for (const [i, id] of ids.entries()) (ctx.cursors.kill(id) ? killed : notFound).push(cmd.cursors[i]);
+  // Cursor ids are int64 on the wire whatever type the request used.
+  for (const id of ids) (ctx.cursors.kill(id) ? killed : notFound).push(Long.fromNumber(id));
   return { cursorsKilled: killed, cursorsNotFound: notFound, cursorsAlive: [], cursorsUnknown: [], ok: 1 };
 }
 

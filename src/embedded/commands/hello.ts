@@ -1,6 +1,7 @@
-import { Long, type Document } from 'bson';
+import { Long, Timestamp, type Document } from 'bson';
 import { MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE } from '../wire/opcodes.js';
-import type { CommandContext, CommandTable } from './context.js';
+import { CommandError, ErrorCode } from '../errors.js';
+import type { CommandContext, CommandTable, ConnectionState } from './context.js';
 
 export const SERVER_VERSION = '7.0.14';
 export const MAX_WIRE_VERSION = 21;
@@ -50,7 +51,32 @@ export function helloReply(cmd: Document, ctx: CommandContext): Document {
   };
 }
 
+/**
+ * Connections seen by each server (every connection's first command is a hello), for serverStatus.
+ * Keyed by the topology object so that several servers in one process keep separate counts.
+ */
+const liveConnections = new WeakMap<object, { current: Set<ConnectionState>; totalCreated: number }>();
+
+function track(ctx: CommandContext): void {
+  let seen = liveConnections.get(ctx.topology);
+  if (!seen) liveConnections.set(ctx.topology, (seen = { current: new Set(), totalCreated: 0 }));
+  const { conn } = ctx;
+  if (seen.current.has(conn) || conn.closed.aborted) return;
+  seen.current.add(conn);
+  seen.totalCreated++;
+  const entry = seen;
+  conn.closed.addEventListener('abort', () => entry.current.delete(conn), { once: true });
+}
+
+function connectionCounts(ctx: CommandContext): Document {
+  track(ctx);
+  const seen = liveConnections.get(ctx.topology)!;
+  const current = seen.current.size;
+  return { current, available: 838_860 - current, totalCreated: seen.totalCreated, active: 1 };
+}
+
 async function hello(cmd: Document, ctx: CommandContext): Promise<Document> {
+  track(ctx);
   if (cmd.client && !ctx.conn.clientMetadata) ctx.conn.clientMetadata = cmd.client;
   // Awaitable hello (streaming server monitoring): answer when the topology changes or the wait ends.
   if (cmd.topologyVersion && typeof cmd.maxAwaitTimeMS === 'number' && ctx.topology.isCurrent(cmd.topologyVersion)) {
@@ -66,23 +92,26 @@ export const helloCommands: CommandTable = {
   ping: () => ({ ok: 1 }),
   buildInfo: buildInfo,
   buildinfo: buildInfo,
-  serverStatus: (_cmd, ctx) => ({
-    host: ctx.topology.address,
-    version: SERVER_VERSION,
-    process: ctx.topology.options.role === 'mongos' ? 'mongos' : 'mongod',
-    pid: Long.fromNumber(process.pid),
-    uptime: Math.floor(process.uptime()),
-    uptimeMillis: Long.fromNumber(Math.floor(process.uptime() * 1000)),
-    localTime: new Date(),
-    connections: { current: 0, available: 1_000_000 },
-    mem: { bits: 64, resident: Math.round(process.memoryUsage().rss / 1048576), supported: true },
-    ok: 1,
-  }),
-  getParameter: (cmd) => {
-    const known: Document = { featureCompatibilityVersion: { version: '7.0' }, periodicNoopIntervalSecs: 10, authenticationMechanisms: ['SCRAM-SHA-256'] };
-    if (cmd.getParameter === '*') return { ...known, ok: 1 };
+  serverStatus: (_cmd, ctx) => serverStatus(ctx),
+  getParameter: (cmd, ctx) => {
+    adminOnly(ctx, 'getParameter');
+    const known: Document = {
+      featureCompatibilityVersion: { version: '7.0' },
+      periodicNoopIntervalSecs: 10,
+      authenticationMechanisms: ['SCRAM-SHA-1', 'SCRAM-SHA-256'],
+      enableTestCommands: 1,
+      maxBSONDepth: 200,
+      transactionLifetimeLimitSeconds: 60,
+      logLevel: 0,
+    };
+    if (cmd.getParameter === '*' || (typeof cmd.getParameter === 'object' && cmd.getParameter?.allParameters)) return { ...known, ok: 1 };
     const reply: Document = {};
-    for (const key of Object.keys(cmd)) if (key in known) reply[key] = known[key];
+    for (const key of Object.keys(cmd)) {
+      if (key === 'getParameter' || key.startsWith('$') || key === 'lsid' || key === 'comment') continue;
+      if (!(key in known)) throw new CommandError(ErrorCode.InvalidOptions, `no option found to get`);
+      reply[key] = known[key];
+    }
+    if (Object.keys(reply).length === 0) throw new CommandError(ErrorCode.InvalidOptions, 'no option found to get');
     return { ...reply, ok: 1 };
   },
   hostInfo: () => ({ system: { currentTime: new Date(), hostname: 'localhost', numCores: 2 }, os: { type: process.platform }, ok: 1 }),
@@ -99,31 +128,100 @@ export const helloCommands: CommandTable = {
   getFreeMonitoringStatus: () => ({ state: 'disabled', ok: 1 }),
   replSetGetStatus: (_cmd, ctx) => {
     if (ctx.topology.options.role === 'mongos') return { ok: 0, errmsg: 'replSetGetStatus is not supported through mongos', code: 59, codeName: 'CommandNotFound' };
+    adminOnly(ctx, 'replSetGetStatus');
     const ts = ctx.node.clock.now();
+    const opTime = { ts, t: Long.fromNumber(1) };
+    const optimeDate = new Date(ts.t * 1000);
+    const primary = ctx.topology.writablePrimary;
     return {
       set: ctx.topology.options.replicaSet,
       date: new Date(),
-      myState: ctx.topology.writablePrimary ? 1 : 2,
+      myState: primary ? 1 : 2,
       term: Long.fromNumber(1),
+      syncSourceHost: '',
+      syncSourceId: -1,
+      heartbeatIntervalMillis: Long.fromNumber(2000),
+      majorityVoteCount: 1,
+      writeMajorityCount: 1,
+      votingMembersCount: 1,
+      writableVotingMembersCount: 1,
+      optimes: {
+        lastCommittedOpTime: opTime,
+        lastCommittedWallTime: optimeDate,
+        readConcernMajorityOpTime: opTime,
+        appliedOpTime: opTime,
+        durableOpTime: opTime,
+        lastAppliedWallTime: optimeDate,
+        lastDurableWallTime: optimeDate,
+      },
       members: [{
-        _id: 0, name: ctx.topology.address, health: 1, state: ctx.topology.writablePrimary ? 1 : 2,
-        stateStr: ctx.topology.writablePrimary ? 'PRIMARY' : 'SECONDARY', uptime: Math.floor(process.uptime()),
-        optime: { ts, t: Long.fromNumber(1) }, self: true,
+        _id: 0, name: ctx.topology.address, health: 1, state: primary ? 1 : 2,
+        stateStr: primary ? 'PRIMARY' : 'SECONDARY', uptime: Math.floor(process.uptime()),
+        optime: opTime, optimeDate, lastAppliedWallTime: optimeDate, lastDurableWallTime: optimeDate,
+        syncSourceHost: '', syncSourceId: -1, infoMessage: '',
+        electionTime: new Timestamp({ t: Math.floor(START_TIME / 1000), i: 1 }), electionDate: new Date(START_TIME),
+        configVersion: 1, configTerm: 1, self: true, lastHeartbeatMessage: '',
       }],
       ok: 1,
     };
   },
 };
 
+const START_TIME = Date.now();
+
+function adminOnly(ctx: CommandContext, command: string): void {
+  if (ctx.db !== 'admin') throw new CommandError(ErrorCode.Unauthorized, `${command} may only be run against the admin database.`);
+}
+
+function serverStatus(ctx: CommandContext): Document {
+  const { topology } = ctx;
+  const mongos = topology.options.role === 'mongos';
+  const memory = process.memoryUsage();
+  const status: Document = {
+    host: topology.address,
+    version: SERVER_VERSION,
+    process: mongos ? 'mongos' : 'mongod',
+    pid: Long.fromNumber(process.pid),
+    uptime: Math.floor(process.uptime()),
+    uptimeMillis: Long.fromNumber(Math.floor(process.uptime() * 1000)),
+    uptimeEstimate: Long.fromNumber(Math.floor(process.uptime())),
+    localTime: new Date(),
+    connections: connectionCounts(ctx),
+    mem: { bits: 64, resident: Math.round(memory.rss / 1048576), virtual: Math.round(memory.rss / 1048576), supported: true },
+  };
+  if (!mongos) {
+    const address = topology.address;
+    status.repl = {
+      topologyVersion: topology.version,
+      hosts: [address],
+      setName: topology.options.replicaSet,
+      setVersion: 1,
+      isWritablePrimary: topology.writablePrimary,
+      secondary: !topology.writablePrimary,
+      primary: topology.writablePrimary ? address : undefined,
+      me: address,
+      electionId: topology.electionId,
+      rbid: 1,
+    };
+    status.storageEngine = { name: 'inMemory', supportsCommittedReads: true, persistent: false };
+  }
+  status.ok = 1;
+  return status;
+}
+
 function buildInfo(): Document {
   return {
     version: SERVER_VERSION,
     gitVersion: 'ticker-embedded',
+    modules: [],
+    allocator: 'system',
+    javascriptEngine: 'none',
+    sysInfo: 'deprecated',
     versionArray: SERVER_VERSION.split('.').map(Number).concat(0),
     bits: 64,
+    debug: false,
     maxBsonObjectSize: MAX_BSON_OBJECT_SIZE,
     storageEngines: ['inMemory'],
-    modules: [],
     ok: 1,
   };
 }

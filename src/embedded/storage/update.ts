@@ -1,6 +1,6 @@
 import type { Document } from 'bson';
 import { Aggregator } from 'mingo';
-import { update as applyModifier } from 'mingo/updater';
+import * as UPDATE_OPERATORS from 'mingo/operators/update';
 import { CommandError, ErrorCode, badValue } from '../errors.js';
 import { cloneDocument, isPlainObject } from './document.js';
 import { MINGO_OPTIONS } from './query.js';
@@ -17,9 +17,27 @@ export function isReplacement(u: UpdateSpec): boolean {
   return keys.length === 0 || !keys[0].startsWith('$');
 }
 
+type UpdateOperator = (expr: unknown, arrayFilters: Document[]) => (doc: Document) => unknown;
+
+/** Two operators on one path, or on a path and its prefix: MongoDB's ConflictingUpdateOperators (40). */
+function checkConflicts(u: Document): void {
+  const seen: string[] = [];
+  for (const [op, expr] of Object.entries(u)) {
+    if (!isPlainObject(expr)) continue;
+    const paths = Object.keys(expr);
+    if (op === '$rename') paths.push(...Object.values(expr).filter((to): to is string => typeof to === 'string'));
+    for (const path of paths) {
+      const root = path.split('.$')[0];
+      const clash = seen.find((p) => p === root || p.startsWith(`${root}.`) || root.startsWith(`${p}.`));
+      if (clash !== undefined) throw new CommandError(40, `Updating the path '${path}' would create a conflict at '${clash}'`);
+      seen.push(root);
+    }
+  }
+}
+
 function checkModifier(u: Document): void {
   for (const key of Object.keys(u)) {
-    if (!key.startsWith('$')) throw badValue(`Unknown modifier: ${key}. Expected a valid update modifier or pipeline-style update specified as an array`);
+    if (!key.startsWith('$')) throw new CommandError(ErrorCode.FailedToParse, `Unknown modifier: ${key}. Expected a valid update modifier or pipeline-style update specified as an array`);
   }
 }
 
@@ -40,25 +58,58 @@ export function applyUpdate(doc: Document, u: UpdateSpec, arrayFilters?: Documen
   }
   checkModifier(u);
   const next = cloneDocument(doc);
+  const operators = withoutNoOps(doc, u);
+  if (Object.keys(operators).length === 0) return next;
   try {
-    applyModifier(next, u as never, arrayFilters, undefined, { cloneMode: 'deep' });
+    checkConflicts(operators);
+    // Each operator is called directly: mingo's update() rebuilds its whole operator context per call,
+    // which made it the cost of every update.
+    for (const [op, expr] of Object.entries(operators)) {
+      const operator = Object.hasOwn(UPDATE_OPERATORS, op) ? (UPDATE_OPERATORS as unknown as Record<string, UpdateOperator>)[op] : undefined;
+      if (!operator) throw new Error(`Unknown update operator: '${op}'.`);
+      operator(expr, arrayFilters ?? [])(next);
+    }
   } catch (err) {
-    throw badValue((err as Error).message);
+    if (err instanceof CommandError) throw err;
+    throw updateError(doc, (err as Error).message);
   }
   assertSameId(doc, next);
   return next;
+}
+
+/**
+ * The operators mingo should apply: `$setOnInsert` only acts on an upsert's insert (the caller applies
+ * it), and `$set` of `_id` to its current value is allowed by MongoDB, so both are left out here.
+ */
+function withoutNoOps(doc: Document, u: Document): Document {
+  if (!('$setOnInsert' in u) && !(isPlainObject(u.$set) && '_id' in u.$set)) return u;
+  const { $setOnInsert: _ignored, ...rest } = u;
+  if (isPlainObject(rest.$set) && '_id' in rest.$set && sameValue(rest.$set._id, doc._id)) {
+    const { _id: _same, ...set } = rest.$set;
+    if (Object.keys(set).length > 0) rest.$set = set;
+    else delete rest.$set;
+  }
+  return rest;
+}
+
+/** mingo's update errors with the code and message mongod gives for the same fault. */
+function updateError(doc: Document, message: string): CommandError {
+  if (/immutable field '_id'/.test(message)) return immutableId(doc);
+  const unknown = /Unknown update operator: '([^']+)'/.exec(message);
+  if (unknown) return new CommandError(ErrorCode.FailedToParse, `Unknown modifier: ${unknown[1]}. Expected a valid update modifier or pipeline-style update specified as an array`);
+  const conflict = /updating the path '([^']+)' would create a conflict at '([^']+)'/i.exec(message);
+  if (conflict) return new CommandError(40, `Updating the path '${conflict[1]}' would create a conflict at '${conflict[2]}'`);
+  return badValue(message);
 }
 
 function assertSameId(before: Document, after: Document): void {
   if (!sameValue(before._id, after._id)) throw immutableId(before);
 }
 
-function immutableId(doc: Document): CommandError {
+function immutableId(_doc: Document): CommandError {
   return new CommandError(
     ErrorCode.ImmutableField,
     `Performing an update on the path '_id' would modify the immutable field '_id'`,
-    [],
-    { _id: doc._id },
   );
 }
 
@@ -80,32 +131,74 @@ export function sameValue(a: unknown, b: unknown): boolean {
 }
 
 /**
+ * Operators whose target path mongod logs as one whole new value (never diffed below it). `$push` logs only
+ * the appended elements (`arr.N`) unless it reorders or trims the array ($position, $sort, $slice).
+ */
+const WHOLE_VALUE_OPERATORS = ['$set', '$inc', '$mul', '$min', '$max', '$currentDate', '$bit', '$pull', '$pullAll', '$pop', '$addToSet', '$setOnInsert'];
+
+/** The paths an operator update writes as whole values (`$rename`'s target too); positional paths are left out. */
+function wholeValuePaths(u: UpdateSpec | undefined): Set<string> {
+  const paths = new Set<string>();
+  if (!u || Array.isArray(u) || isReplacement(u)) return paths;
+  for (const op of WHOLE_VALUE_OPERATORS) for (const path of Object.keys(u[op] ?? {})) if (!path.includes('$')) paths.add(path);
+  for (const [path, arg] of Object.entries((u.$push ?? {}) as Document)) {
+    if (!path.includes('$') && isPlainObject(arg) && ('$position' in arg || '$sort' in arg || '$slice' in arg)) paths.add(path);
+  }
+  for (const to of Object.values(u.$rename ?? {})) if (typeof to === 'string') paths.add(to);
+  return paths;
+}
+
+/**
  * The change-stream updateDescription between two versions of a document, in the shape of MongoDB's
  * v2 oplog deltas: nested changes by dotted path, array appends by index, shrunk arrays in truncatedArrays.
+ * With the update spec, a path an operator sets is reported whole, as mongod logs it. `disambiguatedPaths`
+ * lists every path with a component that contains a dot or is a numeric field name (not an array index),
+ * as its components (array indexes as numbers); change streams show it only with showExpandedEvents.
  */
-export function describeUpdate(before: Document, after: Document) {
+export function describeUpdate(before: Document, after: Document, spec?: UpdateSpec) {
   const updatedFields: Document = {};
   const removedFields: string[] = [];
   const truncatedArrays: Document[] = [];
-  const walk = (a: Document, b: Document, prefix: string) => {
-    for (const key of Object.keys(a)) if (!(key in b)) removedFields.push(prefix + key);
+  const disambiguatedPaths: Document = {};
+  const whole = wholeValuePaths(spec);
+  type Part = string | number;
+  const note = (parts: Part[]) => {
+    if (parts.some((p) => typeof p === 'string' && (p.includes('.') || /^\d+$/.test(p)))) disambiguatedPaths[parts.join('.')] = parts;
+  };
+  const updated = (parts: Part[], value: unknown) => {
+    updatedFields[parts.join('.')] = value;
+    note(parts);
+  };
+  const diff = (parts: Part[], x: unknown, y: unknown) => {
+    if (sameValue(x, y)) return;
+    if (!whole.has(parts.join('.'))) {
+      if (isPlainObject(x) && isPlainObject(y) && Object.keys(y).length > 0) return walk(x, y, parts);
+      if (Array.isArray(x) && Array.isArray(y) && y.length > 0) return walkArray(x, y, parts);
+    }
+    updated(parts, y);
+  };
+  const walk = (a: Document, b: Document, parts: Part[]) => {
+    for (const key of Object.keys(a)) {
+      if (!(key in b)) {
+        removedFields.push([...parts, key].join('.'));
+        note([...parts, key]);
+      }
+    }
     for (const key of Object.keys(b)) {
-      const path = prefix + key;
-      const x = a[key];
-      const y = b[key];
-      if (!(key in a)) updatedFields[path] = y;
-      else if (sameValue(x, y)) continue;
-      else if (isPlainObject(x) && isPlainObject(y) && Object.keys(y).length > 0) walk(x, y, `${path}.`);
-      else if (Array.isArray(x) && Array.isArray(y) && y.length > 0) walkArray(x, y, path);
-      else updatedFields[path] = y;
+      if (!(key in a)) updated([...parts, key], b[key]);
+      else diff([...parts, key], a[key], b[key]);
     }
   };
-  const walkArray = (x: unknown[], y: unknown[], path: string) => {
-    if (y.length < x.length) truncatedArrays.push({ field: path, newSize: y.length });
+  const walkArray = (x: unknown[], y: unknown[], parts: Part[]) => {
+    if (y.length < x.length) {
+      truncatedArrays.push({ field: parts.join('.'), newSize: y.length });
+      note(parts);
+    }
     for (let i = 0; i < y.length; i++) {
-      if (i >= x.length || !sameValue(x[i], y[i])) updatedFields[`${path}.${i}`] = y[i];
+      if (i >= x.length) updated([...parts, i], y[i]);
+      else diff([...parts, i], x[i], y[i]);
     }
   };
-  walk(before, after, '');
-  return { updatedFields, removedFields, truncatedArrays };
+  walk(before, after, []);
+  return { updatedFields, removedFields, truncatedArrays, disambiguatedPaths };
 }

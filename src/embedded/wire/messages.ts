@@ -1,6 +1,6 @@
 import { BSON, type Document } from 'bson';
 import {
-  HEADER_SIZE, MSG_CHECKSUM_PRESENT, MSG_EXHAUST_ALLOWED, MSG_KNOWN_REQUIRED_BITS, MSG_MORE_TO_COME,
+  HEADER_SIZE, MAX_BSON_OBJECT_SIZE, MSG_CHECKSUM_PRESENT, MSG_EXHAUST_ALLOWED, MSG_KNOWN_REQUIRED_BITS, MSG_MORE_TO_COME,
   OP_COMPRESSED, OP_MSG, OP_QUERY, OP_REPLY,
 } from './opcodes.js';
 import { ProtocolViolation } from './frame-reader.js';
@@ -34,8 +34,18 @@ function readCString(frame: Buffer, offset: number, end: number): { value: strin
   return { value: frame.toString('utf8', offset, zero), next: zero + 1 };
 }
 
-/** Decodes one whole frame; any structural fault is a ProtocolViolation (the caller closes the connection). */
+/** Decodes one whole frame; any fault at all is a ProtocolViolation (the caller closes the connection). */
 export function decodeRequest(frame: Buffer): Request {
+  try {
+    return decodeFrame(frame);
+  } catch (err) {
+    if (err instanceof ProtocolViolation) throw err;
+    throw new ProtocolViolation(`undecodable message: ${(err as Error).message}`);
+  }
+}
+
+function decodeFrame(frame: Buffer): Request {
+  if (frame.length < HEADER_SIZE) throw new ProtocolViolation('message shorter than its header');
   const requestId = frame.readInt32LE(4);
   const opCode = frame.readInt32LE(12);
   if (opCode === OP_MSG) return decodeOpMsg(frame, requestId);
@@ -117,7 +127,7 @@ function header(length: number, responseTo: number, opCode: number): Buffer {
 
 /** An OP_MSG reply with one body section; moreToCome marks an exhaust stream. */
 export function encodeOpMsg(reply: Document, responseTo: number, moreToCome = false): { frame: Buffer; requestId: number } {
-  const body = BSON.serialize(reply, { ignoreUndefined: true });
+  const body = serializeReply(reply);
   const prefix = Buffer.allocUnsafe(5);
   prefix.writeUInt32LE(moreToCome ? MSG_MORE_TO_COME : 0, 0);
   prefix[4] = 0;
@@ -127,10 +137,30 @@ export function encodeOpMsg(reply: Document, responseTo: number, moreToCome = fa
 
 /** The legacy OP_REPLY that answers an OP_QUERY handshake. */
 export function encodeOpReply(reply: Document, responseTo: number): Buffer {
-  const body = BSON.serialize(reply, { ignoreUndefined: true });
+  const body = serializeReply(reply);
   const fields = Buffer.alloc(20);
   fields.writeInt32LE(8, 0); // AwaitCapable
   // cursorID (int64) 0, startingFrom 0
   fields.writeInt32LE(1, 16); // numberReturned
   return Buffer.concat([header(HEADER_SIZE + 20 + body.length, responseTo, OP_REPLY), fields, body]);
+}
+
+// A reply may exceed the 16 MB BSON limit by a little (mongod allows 16 KB of headroom for its envelope).
+const MAX_REPLY_SIZE = MAX_BSON_OBJECT_SIZE + 16 * 1024;
+
+/** A reply's BSON; one too large to send (or to encode at all) becomes mongod's BSONObjectTooLarge error. */
+function serializeReply(reply: Document): Uint8Array {
+  let body: Uint8Array | undefined;
+  let reason: string;
+  try {
+    const encoded = BSON.serialize(reply, { ignoreUndefined: true });
+    body = encoded;
+    reason = `BSONObj size: ${encoded.length} (0x${encoded.length.toString(16)}) is invalid. Size must be between 0 and ${MAX_BSON_OBJECT_SIZE}(16MB)`;
+  } catch (err) {
+    reason = `reply could not be encoded: ${(err as Error).message}`;
+  }
+  if (body && body.length <= MAX_REPLY_SIZE) return body;
+  const error: Document = { ok: 0, errmsg: reason, code: 10334, codeName: 'BSONObjectTooLarge' };
+  for (const key of ['$clusterTime', 'operationTime', 'topologyVersion']) if (key in reply) error[key] = reply[key];
+  return BSON.serialize(error, { ignoreUndefined: true });
 }

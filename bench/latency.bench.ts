@@ -1,0 +1,164 @@
+/**
+ * `ticker bench latency` against a bare driver watch loop, on the embedded replica set (in its own
+ * process), in the same run:
+ *   - at 16 and 2,000 ops/s: the harness's end-to-end p50 (target < 1 ms) and p99 (< 5 ms), each beside
+ *     the bare loop's, and the p50 ratio harness / bare (target ≤ 1.10);
+ *   - 100 listeners at 1,000 ops/s: nothing lost or duplicated; their p99.
+ * BENCH_QUICK=1 makes every run short.
+ *   node dist/bench/latency.bench.js
+ */
+import type { Document, MongoClient } from 'mongodb';
+import { openClient } from '../src/connect/client.js';
+import { bulkDocs, familiarDocs, layoutFor, seededRandom, type StockDoc } from '../src/load/dataset.js';
+import { startEmbeddedProcess } from '../src/measure/embedded-process.js';
+import { createLatencyMicros, recordMicros, summarize } from '../src/measure/histograms.js';
+import { runLatency } from '../src/measure/latency-run.js';
+import { epochNow, hybridTimer } from '../src/mutate/timer.js';
+
+/** The shape of bench/lib/result.ts's BenchResult (kept structural until that module lands). */
+export interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  baseline: { name: string; value: number };
+  ratio: number;
+  target?: number;
+  pass?: boolean;
+  notes?: string;
+}
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const DB = 'ticker_bench_latency';
+const COLL = 'stocksymbols';
+
+interface Percentiles {
+  p50ms: number;
+  p99ms: number;
+  count: number;
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const server = await startEmbeddedProcess();
+  const client = await openClient(server.uri, { appName: 'ticker-bench-baseline' });
+  try {
+    await load(client);
+    const results: BenchResult[] = [];
+    for (const rate of [16, 2_000]) {
+      const durationMs = QUICK ? 2_000 : rate < 100 ? 20_000 : 10_000;
+      const warmupMs = QUICK ? 500 : 2_000;
+      const bare = await bareWatchLoop(client, rate, durationMs, warmupMs);
+      const { report } = await runLatency({
+        uri: server.uri, db: DB, coll: COLL, rate, durationMs, warmupMs, listeners: 1, writers: 1, fullDocument: false,
+      });
+      const e2e = report.histograms.endToEnd!.summary;
+      const harness = { p50ms: e2e.p50 / 1000, p99ms: e2e.p99 / 1000 };
+      const notes = `${e2e.count} events (bare: ${bare.count}), audit ${report.audit.lost} lost / ${report.audit.duplicated} duplicated`;
+      const baselineName = 'bare driver watch loop';
+      results.push(
+        {
+          name: `end-to-end p50 @ ${rate} ops/s`, value: round(harness.p50ms), unit: 'ms',
+          baseline: { name: `${baselineName} p50`, value: round(bare.p50ms) }, ratio: ratio(harness.p50ms, bare.p50ms),
+          target: 1, pass: harness.p50ms < 1, notes,
+        },
+        {
+          name: `end-to-end p99 @ ${rate} ops/s`, value: round(harness.p99ms), unit: 'ms',
+          baseline: { name: `${baselineName} p99`, value: round(bare.p99ms) }, ratio: ratio(harness.p99ms, bare.p99ms),
+          target: 5, pass: harness.p99ms < 5, notes,
+        },
+        {
+          name: `harness / bare p50 @ ${rate} ops/s`, value: ratio(harness.p50ms, bare.p50ms), unit: '×',
+          baseline: { name: `${baselineName} p50 (ms)`, value: round(bare.p50ms) }, ratio: ratio(harness.p50ms, bare.p50ms),
+          target: 1.1, pass: ratio(harness.p50ms, bare.p50ms) <= 1.1,
+        },
+      );
+    }
+
+    // 100 listeners at 1,000 ops/s, against one listener at the same rate in the same run.
+    const durationMs = QUICK ? 2_000 : 10_000;
+    const warmupMs = QUICK ? 500 : 2_000;
+    const one = await runLatency({ uri: server.uri, db: DB, coll: COLL, rate: 1_000, durationMs, warmupMs, listeners: 1, writers: 1, fullDocument: false });
+    const many = await runLatency({ uri: server.uri, db: DB, coll: COLL, rate: 1_000, durationMs, warmupMs, listeners: 100, writers: 1, fullDocument: false });
+    const p99 = many.report.histograms.endToEnd!.summary.p99 / 1000;
+    const p99one = one.report.histograms.endToEnd!.summary.p99 / 1000;
+    const clean = many.report.audit.lost === 0 && many.report.audit.duplicated === 0 && many.errors.length === 0;
+    results.push({
+      name: 'end-to-end p99, 100 listeners @ 1000 ops/s', value: round(p99), unit: 'ms',
+      baseline: { name: 'one listener p99 (harness)', value: round(p99one) }, ratio: ratio(p99, p99one),
+      pass: clean,
+      notes: `${many.report.audit.expected} expected, ${many.report.audit.lost} lost, ${many.report.audit.duplicated} duplicated, ` +
+        `${many.report.staggers.count} staggers, achieved ${Math.round(many.report.rate.achieved)} ops/s`,
+    });
+    return results;
+  } finally {
+    await client.db(DB).dropDatabase().catch(() => undefined);
+    await client.close();
+    await server.stop();
+  }
+}
+
+/** The small data set, unless already there. */
+async function load(client: MongoClient): Promise<void> {
+  const coll = client.db(DB).collection<StockDoc>(COLL);
+  if ((await coll.estimatedDocumentCount()) > 0) return;
+  const layout = layoutFor('small');
+  const random = seededRandom(1);
+  await coll.insertMany(familiarDocs(random));
+  for (let from = 0; from < layout.count; from += 5_000) {
+    await coll.insertMany(bulkDocs(layout, from, Math.min(layout.count, from + 5_000), random), { ordered: false });
+  }
+}
+
+/**
+ * The baseline: one change stream and a plain writer in this process (same server, same rate, same
+ * open-loop plan: latency from the intended time), no threads, no audit, no report.
+ */
+async function bareWatchLoop(client: MongoClient, rate: number, durationMs: number, warmupMs: number): Promise<Percentiles> {
+  const coll = client.db(DB).collection<Document>(COLL);
+  const stream = coll.watch([]);
+  const h = createLatencyMicros();
+  let opened!: () => void;
+  const open = new Promise<void>((resolve) => (opened = resolve));
+  (stream as unknown as { cursor: NodeJS.EventEmitter }).cursor.once('init', () => opened());
+  let windowStart = Infinity;
+  const reading = (async () => {
+    for (;;) {
+      const event = (await stream.next().catch(() => null)) as Document | null;
+      const receiptAt = epochNow();
+      if (!event) return;
+      const at = event.updateDescription?.updatedFields?.at;
+      if (typeof at === 'number' && at >= windowStart) recordMicros(h, (receiptAt - at) * 1000);
+    }
+  })();
+  await open;
+
+  const timer = hybridTimer();
+  const start = timer.now() + 20;
+  windowStart = start + warmupMs;
+  const total = Math.floor(((warmupMs + durationMs) * rate) / 1000);
+  const pending: Promise<unknown>[] = [];
+  for (let k = 0; k < total; k++) {
+    const at = start + (k * 1000) / rate;
+    await timer.waitUntil(at);
+    pending.push(coll.updateOne({ _id: 'MDB' as never }, { $set: { at, price: 90 + (k % 10) } }));
+  }
+  await Promise.all(pending);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await stream.close();
+  await reading;
+  const s = summarize(h);
+  h.destroy();
+  return { p50ms: s.p50 / 1000, p99ms: s.p99 / 1000, count: s.count };
+}
+
+function ratio(a: number, b: number): number {
+  return b > 0 ? round(a / b) : 0;
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const results = await run();
+  process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+}

@@ -1,0 +1,141 @@
+import { Flags } from '@oclif/core';
+import { runLatency, type LatencyProgress } from '../../measure/latency-run.js';
+import type { HistogramSummary } from '../../measure/histograms.js';
+import { formatMs } from '../../render/format-latency.js';
+import { renderReportSummary } from '../../render/latency-table.js';
+import type { LatencyReport } from '../../report/model.js';
+import { writeReport, type WrittenReport } from '../../report/write.js';
+import { colourEnabled } from '../../util/colour.js';
+import { connectionFlags, TickerCommand } from '../../util/command-base.js';
+import { formatDuration } from '../../util/duration.js';
+import { durationFlag, positiveIntFlag, rateFlag, uriFlag } from '../../util/flags.js';
+
+export interface LatencySummary {
+  ok: boolean;
+  interrupted: boolean;
+  files: WrittenReport;
+  target: LatencyReport['target'];
+  rate: LatencyReport['rate'];
+  audit: Omit<LatencyReport['audit'], 'perListener'>;
+  staggers: { thresholdMs: number; count: number; longestUs: number };
+  /** microseconds */
+  latency: Record<string, Omit<HistogramSummary, 'distribution'>>;
+  errors: string[];
+}
+
+export default class BenchLatency extends TickerCommand {
+  static override description =
+    'Drive a known write load and measure, for every change event and listener, the latency from the intended write time to receipt; find staggers; audit that nothing is lost; write a report';
+
+  static override examples = [
+    '<%= config.bin %> bench latency',
+    '<%= config.bin %> bench latency --rate 2000 --duration 30s --listeners 10',
+    '<%= config.bin %> bench latency --uri "mongodb://mongos:27017" --cold-shard shard02 --json',
+  ];
+
+  static override enableJsonFlag = true;
+
+  static override flags = {
+    ...connectionFlags,
+    uri: uriFlag({ description: 'connection string (default: $MONGODB_URI, else the embedded server, started in its own process)' }),
+    rate: rateFlag({ description: 'writes per second, all writers together', default: 100 }),
+    duration: durationFlag({ description: 'measured time', default: 10_000, defaultHelp: async () => '10s' }),
+    warmup: durationFlag({ description: 'time before the measurement (discarded)', default: 2_000, allowZero: true, defaultHelp: async () => '2s' }),
+    listeners: positiveIntFlag({ description: 'listeners, each its own change stream', default: 1 }),
+    writers: positiveIntFlag({ description: 'writer threads sharing the rate', default: 1 }),
+    'full-document': Flags.boolean({ description: "listeners ask for fullDocument: 'updateLookup'", default: false }),
+    mix: Flags.string({ description: 'operation mix, e.g. "familiar:3,a-update" (default: the original four kinds)' }),
+    'stagger-threshold': durationFlag({ description: 'a gap longer than this with committed writes held back is a stagger', default: 250, defaultHelp: async () => '250ms' }),
+    'report-dir': Flags.string({ description: 'directory for the report files', default: 'reports' }),
+    'cold-shard': Flags.string({ description: 'keep every write off this shard (sharded clusters): its idle time shows as staggers' }),
+  };
+
+  async run(): Promise<LatencySummary> {
+    const { flags } = await this.parse(BenchLatency);
+    const json = this.jsonEnabled();
+    const abort = new AbortController();
+    let interrupts = 0;
+    const onSigint = (): void => {
+      if (++interrupts > 1) process.exit(130);
+      abort.abort();
+    };
+    process.on('SIGINT', onSigint);
+    const progress = !json && process.stderr.isTTY ? progressLine(process.stderr) : undefined;
+
+    try {
+      const uri = flags.uri?.trim() || undefined;
+      const { report, errors, interrupted } = await runLatency({
+        uri,
+        db: flags.db,
+        coll: flags.collection,
+        rate: flags.rate,
+        durationMs: flags.duration,
+        warmupMs: flags.warmup,
+        listeners: flags.listeners,
+        writers: flags.writers,
+        fullDocument: flags['full-document'],
+        mix: flags.mix,
+        staggerThresholdMs: flags['stagger-threshold'],
+        coldShard: flags['cold-shard'],
+        signal: abort.signal,
+        onProgress: progress?.update,
+      });
+      progress?.clear();
+      const files = await writeReport(report, flags['report-dir']);
+      const summary = summarise(report, files, errors, interrupted);
+      if (!json) {
+        this.log(renderReportSummary(report, { colour: colourEnabled(process.stdout) }));
+        for (const e of errors) this.warn(e);
+        if (interrupted) this.log(`interrupted: measured ${formatDuration(report.durationMs)} of ${formatDuration(flags.duration)}`);
+        this.log(`\nreport: ${Object.values(files).join(', ')}`);
+      }
+      if (!report.ok) {
+        if (!json) process.stderr.write('Error: the audit failed: events were lost or duplicated (see the report)\n');
+        process.exitCode = 1;
+      }
+      return summary;
+    } finally {
+      progress?.clear();
+      process.off('SIGINT', onSigint);
+    }
+  }
+}
+
+function summarise(report: LatencyReport, files: WrittenReport, errors: string[], interrupted: boolean): LatencySummary {
+  const { perListener: _ignored, ...audit } = report.audit;
+  return {
+    ok: report.ok,
+    interrupted,
+    files,
+    target: report.target,
+    rate: report.rate,
+    audit,
+    staggers: { thresholdMs: report.staggers.thresholdMs, count: report.staggers.count, longestUs: report.staggers.histogram.summary.max },
+    latency: Object.fromEntries(
+      Object.entries(report.histograms).map(([name, h]) => {
+        const { distribution: _d, ...rest } = h.summary;
+        return [name, rest];
+      }),
+    ),
+    errors,
+  };
+}
+
+/** One line, redrawn in place on a TTY: phase, time, writes, events, how far behind. */
+function progressLine(stream: NodeJS.WriteStream): { update: (p: LatencyProgress) => void; clear: () => void } {
+  let drawn = false;
+  return {
+    update: (p) => {
+      const line =
+        `${p.phase} ${formatDuration(p.elapsedMs)} / ${formatDuration(p.totalMs)}  ` +
+        `${p.writes.toLocaleString('en-US')} writes  ${p.events.toLocaleString('en-US')} events  ` +
+        `behind ${formatMs(p.behindMs * 1000)} ms  (Ctrl-C ends early)`;
+      stream.write(`\r\x1b[2K${line.slice(0, (stream.columns || 120) - 1)}`);
+      drawn = true;
+    },
+    clear: () => {
+      if (drawn) stream.write('\r\x1b[2K');
+      drawn = false;
+    },
+  };
+}

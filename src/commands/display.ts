@@ -1,0 +1,64 @@
+import { Flags } from '@oclif/core';
+import { resolveUri } from '../connect/uri.js';
+import { runLiveDisplay } from '../render/display-live.js';
+import { colourEnabled } from '../util/colour.js';
+import { TickerCommand, connectionFlags } from '../util/command-base.js';
+import { durationFlag } from '../util/flags.js';
+import { openWatchTarget } from '../watch/open.js';
+import { resolveSymbols } from '../watch/symbols.js';
+import { createWatcher } from '../watch/watcher.js';
+
+export default class Display extends TickerCommand {
+  static override description =
+    'A live full-screen table of prices: one row per symbol with price, change and direction, recent changes highlighted for two seconds, ' +
+    'events/s, stream lag and staggers in a status line; falls back to trace-style lines when not on a terminal';
+
+  static override examples = [
+    '<%= config.bin %> display',
+    '<%= config.bin %> display --symbols MDB,ORCL,AAPL,GOOGL',
+    '<%= config.bin %> display --all --uri "mongodb://127.0.0.1:27017/?replicaSet=rs0"',
+  ];
+
+  static override flags = {
+    ...connectionFlags,
+    symbols: Flags.string({ description: 'comma-separated symbols to show (default: the 13 familiar symbols)' }),
+    all: Flags.boolean({ description: 'count every change event of the collection, not only the shown symbols’ prices', default: false }),
+    duration: durationFlag({ description: 'stop after this long (e.g. 30s); default: until Ctrl-C' }),
+  };
+
+  async run(): Promise<{ changes: number; resyncs: number }> {
+    const { flags } = await this.parse(Display);
+    const symbols = resolveSymbols(flags.symbols);
+    const uri = resolveUri(flags.uri);
+    const { client, address } = await openWatchTarget(uri, flags.db, flags.collection, symbols);
+    const watcher = createWatcher({ client, db: flags.db, coll: flags.collection, symbols, all: flags.all });
+    const abort = new AbortController();
+    const stop = (): void => abort.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const timer = flags.duration === undefined ? undefined : setTimeout(stop, flags.duration);
+    try {
+      const shown = runLiveDisplay({
+        watcher, symbols, signal: abort.signal, colour: colourEnabled(process.stdout),
+        title: `${address} · ${flags.db}.${flags.collection}`,
+      });
+      try {
+        await watcher.start();
+      } catch (error) {
+        abort.abort(); // restore the terminal before the error is shown
+        await shown;
+        throw error;
+      }
+      const result = await shown;
+      await watcher.stop();
+      await watcher.done; // rethrows a failure of the stream
+      return { changes: result.changes, resyncs: result.resyncs };
+    } finally {
+      if (timer) clearTimeout(timer);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      await watcher.stop();
+      await client.close();
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import { Flags } from '@oclif/core';
+import cliProgress from 'cli-progress';
+import { openClient } from '../connect/client.js';
+import { resolveUri } from '../connect/uri.js';
+import { runLoad, type LoadSummary } from '../load/loader.js';
+import { renderLoadSummary } from '../render/summary.js';
+import { colourEnabled } from '../util/colour.js';
+import { TickerCommand, connectionFlags } from '../util/command-base.js';
+import { positiveIntFlag } from '../util/flags.js';
+
+export default class Load extends TickerCommand {
+  static override description =
+    'Load the stock data set: 20,000 bulk symbols (8,000,000 with --sharded or on a mongos) plus the 13 familiar ones, ' +
+    'generated and inserted by a pool of worker threads; refuses a collection that already holds documents';
+
+  static override examples = [
+    '<%= config.bin %> load',
+    '<%= config.bin %> load --count 100000 --workers 4 --batch-size 2000',
+    '<%= config.bin %> load --sharded --uri mongodb://mongos.example:27017',
+    '<%= config.bin %> load --json',
+  ];
+
+  static override enableJsonFlag = true;
+
+  static override flags = {
+    ...connectionFlags,
+    sharded: Flags.boolean({ description: 'load the large data set (8,000,000); automatic on a mongos', default: false }),
+    count: positiveIntFlag({ description: 'bulk documents to load (default 20,000, or 8,000,000 when sharded)' }),
+    workers: positiveIntFlag({ description: 'worker threads (default: cores − 1, at most 4)' }),
+    'batch-size': positiveIntFlag({ description: 'documents per insertMany', default: 1000 }),
+    seed: Flags.integer({ description: 'seed for reproducible prices', hidden: true }),
+  };
+
+  async run(): Promise<LoadSummary> {
+    const { flags } = await this.parse(Load);
+    const uri = resolveUri(flags.uri);
+    const client = await openClient(uri);
+    const abort = new AbortController();
+    const onSigint = (): void => abort.abort();
+    process.once('SIGINT', onSigint);
+    const tty = process.stderr.isTTY === true && !this.jsonEnabled();
+    const bar = tty
+      ? new cliProgress.SingleBar(
+          { format: 'loading [{bar}] {percentage}% | {value}/{total} docs | {speed} docs/s | ETA {eta_formatted}', hideCursor: true, stream: process.stderr },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
+    const startedAt = performance.now();
+    let barStarted = false;
+    try {
+      const summary = await runLoad({
+        uri, client, db: flags.db, coll: flags.collection, sharded: flags.sharded, signal: abort.signal,
+        ...(flags.count !== undefined ? { count: flags.count } : {}),
+        ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+        batchSize: flags['batch-size'],
+        ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+        onProgress: bar
+          ? (done, total) => {
+              if (!barStarted) bar.start(total, 0, { speed: '0' });
+              barStarted = true;
+              const seconds = (performance.now() - startedAt) / 1000;
+              bar.update(done, { speed: Math.round(done / seconds).toLocaleString('en-US') });
+            }
+          : undefined,
+      });
+      bar?.stop();
+      barStarted = false;
+      this.log(renderLoadSummary(summary, { colour: colourEnabled(process.stdout) }));
+      if (summary.interrupted) process.exitCode = 130;
+      return summary;
+    } finally {
+      if (barStarted) bar?.stop();
+      process.off('SIGINT', onSigint);
+      await client.close();
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import { Flags } from '@oclif/core';
+import { openClient } from '../connect/client.js';
+import { resolveUri } from '../connect/uri.js';
+import { formatMix, parseMix, type MixSpec } from '../mutate/mix.js';
+import { runMutator, type MutatorSummary } from '../mutate/mutator.js';
+import { renderMutateProgress, renderMutateSummary } from '../render/summary.js';
+import { colourEnabled } from '../util/colour.js';
+import { TickerCommand, connectionFlags } from '../util/command-base.js';
+import { durationFlag, rateFlag } from '../util/flags.js';
+
+const mixFlag = Flags.custom<MixSpec>({
+  helpValue: '<mix>',
+  parse: async (input) => parseMix(input),
+});
+
+export default class Mutate extends TickerCommand {
+  static override description =
+    'Change the stock data at a precise rate (open loop): the original mix of familiar-symbol price updates, A-symbol updates, ' +
+    'Z deletes and Z re-inserts; every write carries its sequence number and intended send time. Live counters on a TTY; a summary at the end or on Ctrl-C';
+
+  static override examples = [
+    '<%= config.bin %> mutate',
+    '<%= config.bin %> mutate --rate 1000 --duration 30s',
+    '<%= config.bin %> mutate --rate 100 --mix familiar:3,a-update --duration 1m --json',
+  ];
+
+  static override enableJsonFlag = true;
+
+  static override flags = {
+    ...connectionFlags,
+    rate: rateFlag({ description: 'operations per second', default: 16 }),
+    duration: durationFlag({ description: 'how long to run (e.g. 30s, 5m); default: until Ctrl-C' }),
+    mix: mixFlag({ description: 'operation kinds and weights per round, e.g. familiar:3,a-update (default: original = the four kinds once each)' }),
+  };
+
+  async run(): Promise<MutatorSummary & { interrupted: boolean }> {
+    const { flags } = await this.parse(Mutate);
+    const uri = resolveUri(flags.uri);
+    const client = await openClient(uri);
+    const abort = new AbortController();
+    const onSigint = (): void => abort.abort();
+    process.once('SIGINT', onSigint);
+    const live = process.stderr.isTTY === true && !this.jsonEnabled();
+    try {
+      if (!this.jsonEnabled()) {
+        const mixText = flags.mix ? formatMix(flags.mix) : 'original';
+        this.logToStderr(`mutating ${flags.db}.${flags.collection} at ${flags.rate} ops/s (mix ${mixText})${flags.duration ? ` for ${flags.duration / 1000}s` : ''}; Ctrl-C to stop`);
+      }
+      const summary = await runMutator({
+        client, db: flags.db, coll: flags.collection, rate: flags.rate,
+        durationMs: flags.duration ?? Number.POSITIVE_INFINITY,
+        signal: abort.signal,
+        ...(flags.mix ? { mix: flags.mix } : {}),
+        ...(live ? { onProgress: (p) => process.stderr.write(`\r\x1b[K${renderMutateProgress(p, flags.rate)}`), progressIntervalMs: 500 } : {}),
+      });
+      if (live) process.stderr.write('\r\x1b[K');
+      const interrupted = abort.signal.aborted;
+      this.log(renderMutateSummary(summary, { colour: colourEnabled(process.stdout), interrupted }));
+      return { ...summary, interrupted };
+    } finally {
+      process.off('SIGINT', onSigint);
+      await client.close();
+    }
+  }
+}

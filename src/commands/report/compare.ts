@@ -1,0 +1,34 @@
+import { Args, Command } from '@oclif/core';
+import { compareReports, type ComparisonRow } from '../../report/compare.js';
+import { readReportFile } from '../../report/read.js';
+import { renderComparison } from '../../render/latency-table.js';
+import { colourEnabled } from '../../util/colour.js';
+import { toOclifError } from '../../util/command-errors.js';
+
+export default class ReportCompare extends Command {
+  static override description = 'Compare the latency percentiles of two saved reports (new against base)';
+
+  static override examples = [
+    '<%= config.bin %> report compare reports/before.json reports/after.json',
+    '<%= config.bin %> report compare reports/before.json reports/after.json --json',
+  ];
+
+  static override enableJsonFlag = true;
+
+  static override args = {
+    base: Args.string({ description: 'the report to compare against', required: true }),
+    new: Args.string({ description: 'the report being judged', required: true }),
+  };
+
+  async run(): Promise<{ base: string; new: string; rows: ComparisonRow[] }> {
+    const { args } = await this.parse(ReportCompare);
+    const [base, next] = await Promise.all([readReportFile(args.base), readReportFile(args.new)]);
+    const rows = compareReports(base, next);
+    if (!this.jsonEnabled()) this.log(renderComparison(rows, { colour: colourEnabled(process.stdout) }));
+    return { base: args.base, new: args.new, rows };
+  }
+
+  protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
+    return super.catch(toOclifError(this, err));
+  }
+}

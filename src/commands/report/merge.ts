@@ -1,0 +1,46 @@
+import { Args, Command, Flags } from '@oclif/core';
+import { mergeReports } from '../../report/merge.js';
+import type { LatencyReport } from '../../report/model.js';
+import { readReportFile } from '../../report/read.js';
+import { defaultReportName, writeReport, type WrittenReport } from '../../report/write.js';
+import { renderReportSummary } from '../../render/latency-table.js';
+import { colourEnabled } from '../../util/colour.js';
+import { toOclifError } from '../../util/command-errors.js';
+
+export default class ReportMerge extends Command {
+  static override description =
+    'Add saved latency reports of parts of one run (histograms and counts are added, percentiles recomputed) and write the merged report files';
+
+  static override examples = [
+    '<%= config.bin %> report merge reports/latency-a.json reports/latency-b.json',
+    '<%= config.bin %> report merge reports/run-*.json --out-dir reports/merged --json',
+  ];
+
+  static override strict = false;
+  static override enableJsonFlag = true;
+
+  static override args = {
+    reports: Args.string({ description: 'report JSON files to merge', required: true }),
+  };
+
+  static override flags = {
+    'out-dir': Flags.string({ description: 'directory for the merged report files', default: 'reports' }),
+  };
+
+  async run(): Promise<{ files: WrittenReport; report: LatencyReport }> {
+    const { argv, flags } = await this.parse(ReportMerge);
+    const paths = argv as string[];
+    const reports = await Promise.all(paths.map((p) => readReportFile(p)));
+    const report = mergeReports(reports, paths);
+    const files = await writeReport(report, flags['out-dir'], defaultReportName().replace(/^latency-/, 'latency-merged-'));
+    if (!this.jsonEnabled()) {
+      this.log(renderReportSummary(report, { colour: colourEnabled(process.stdout) }));
+      this.log(`\nwrote ${Object.values(files).join(', ')}`);
+    }
+    return { files, report };
+  }
+
+  protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
+    return super.catch(toOclifError(this, err));
+  }
+}

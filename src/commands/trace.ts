@@ -1,0 +1,73 @@
+import { Flags } from '@oclif/core';
+import { resolveUri } from '../connect/uri.js';
+import { formatResyncLine, formatSnapshotLine, formatTraceJson, formatTraceLine } from '../render/trace.js';
+import { colourEnabled } from '../util/colour.js';
+import { TickerCommand, connectionFlags } from '../util/command-base.js';
+import { durationFlag, positiveIntFlag } from '../util/flags.js';
+import { openWatchTarget } from '../watch/open.js';
+import { resolveSymbols } from '../watch/symbols.js';
+import { createWatcher, type WatchEvent } from '../watch/watcher.js';
+
+export interface TraceResult {
+  changes: number;
+  resyncs: number;
+}
+
+export default class Trace extends TickerCommand {
+  static override description =
+    'Print one line per price change of the followed symbols (symbol, old → new price, change, local time to 0.1 ms), ' +
+    'after an initial sync that misses nothing; NDJSON with --json';
+
+  static override examples = [
+    '<%= config.bin %> trace',
+    '<%= config.bin %> trace --symbols MDB,ORCL,AAPL',
+    '<%= config.bin %> trace --all --json | jq .symbol',
+    '<%= config.bin %> trace --duration 1m --limit 100',
+  ];
+
+  static override flags = {
+    ...connectionFlags,
+    symbols: Flags.string({ description: 'comma-separated symbols to follow (default: the 13 familiar symbols)' }),
+    all: Flags.boolean({ description: 'every change event of the collection (inserts, deletes, any symbol)', default: false }),
+    json: Flags.boolean({ description: 'one JSON object per line (NDJSON): the snapshot, then each change', default: false }),
+    duration: durationFlag({ description: 'stop after this long (e.g. 30s)' }),
+    limit: positiveIntFlag({ description: 'stop after this many changes' }),
+  };
+
+  async run(): Promise<TraceResult> {
+    const { flags } = await this.parse(Trace);
+    const symbols = resolveSymbols(flags.symbols);
+    const uri = resolveUri(flags.uri);
+    const { client } = await openWatchTarget(uri, flags.db, flags.collection, symbols);
+    const colour = colourEnabled(process.stdout);
+    const watcher = createWatcher({ client, db: flags.db, coll: flags.collection, symbols, all: flags.all });
+    const result: TraceResult = { changes: 0, resyncs: 0 };
+
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const write = (line: string): void => void process.stdout.write(`${line}\n`);
+    watcher.subscribe((event: WatchEvent) => {
+      if (event.kind === 'change') result.changes++;
+      if (event.kind === 'resync') result.resyncs++;
+      if (flags.json) write(formatTraceJson(event));
+      else if (event.kind === 'change') write(formatTraceLine(event, { colour }));
+      else if (event.kind === 'snapshot') process.stderr.write(`${formatSnapshotLine(event, symbols)}\n`);
+      else process.stderr.write(`${formatResyncLine(event)}\n`);
+      if (flags.limit !== undefined && result.changes >= flags.limit) finish();
+    });
+
+    process.once('SIGINT', finish);
+    const timer = flags.duration === undefined ? undefined : setTimeout(finish, flags.duration);
+    try {
+      await watcher.start();
+      await Promise.race([finished, watcher.done]);
+    } finally {
+      if (timer) clearTimeout(timer);
+      process.off('SIGINT', finish);
+      await watcher.stop();
+      await client.close();
+    }
+    if (!flags.json) process.stderr.write(`${result.changes} change${result.changes === 1 ? '' : 's'} traced\n`);
+    return result;
+  }
+}

@@ -1,0 +1,478 @@
+import { Long, type Document } from 'bson';
+import type { ChangeStreamCursor } from '../changestream/cursor.js';
+import type { BeforeChangeMode, FullDocumentMode } from '../changestream/events.js';
+import type { StreamScope } from '../changestream/scope.js';
+import { aggregateCommands } from '../commands/aggregate.js';
+import { firstBatch } from '../commands/batches.js';
+import { catalogCommands } from '../commands/catalog.js';
+import { collectionArg, type CommandContext, type CommandHandler, type CommandTable } from '../commands/context.js';
+import { crudCommands } from '../commands/crud.js';
+import { helloCommands, SERVER_VERSION } from '../commands/hello.js';
+import { mongodCommands } from '../commands/index.js';
+import { cursorReply } from '../cursors.js';
+import { CommandError, ErrorCode, badValue } from '../errors.js';
+import { withIdFirst } from '../storage/document.js';
+import { sameValue } from '../storage/update.js';
+import { runFind, runPipeline } from '../storage/query.js';
+import type { ShardedCollection } from './chunks.js';
+import { splitNs, type ShardingCatalog } from './cluster.js';
+import { configCollection } from './config-db.js';
+import type { Shard } from './shard.js';
+import { RouterChangeStream, type RouterStreamOptions } from './stream.js';
+
+export interface RouterContext {
+  shards: Shard[];
+  sharding: ShardingCatalog;
+  /** The router's cluster time (the latest of the shards'). */
+  clusterTime: () => import('bson').Timestamp;
+  stream: Omit<RouterStreamOptions, 'primaryOf'>;
+  /** host:port of the router, for config.mongos and getShardMap. */
+  address: () => string;
+}
+
+interface WriteError { index: number; code: number; errmsg: string; [extra: string]: unknown }
+
+/** The command table of a mongos: routes CRUD by chunk, scatter-gathers the rest, serves config.*. */
+export function routerCommands(rc: RouterContext): CommandTable {
+  const { shards, sharding } = rc;
+  const on = (ctx: CommandContext, shard: number): CommandContext => ({ ...ctx, node: shards[shard].node });
+  const primary = (ctx: CommandContext) => on(ctx, sharding.primaryOf(ctx.db));
+  const primaryForWrite = (ctx: CommandContext) => on(ctx, sharding.ensureDatabase(ctx.db).primary);
+  const gossip = (targets: Iterable<number>) => {
+    const now = rc.clusterTime();
+    for (const t of targets) shards[t].node.clock.advanceTo(now);
+  };
+
+  /** Unsharded namespaces are answered by the database's primary shard with the mongod handler. */
+  const routed = (name: string, handler: CommandHandler, sharded: (cmd: Document, ctx: CommandContext, meta: ShardedCollection) => Document | Promise<Document>, write = false): CommandHandler =>
+    (cmd, ctx) => {
+      const meta = sharding.sharded(ctx.db, collectionArg(cmd, name));
+      if (meta) return sharded(cmd, ctx, meta);
+      if (!write) return handler(cmd, primary(ctx));
+      const target = primaryForWrite(ctx);
+      gossip([sharding.primaryOf(ctx.db)]);
+      return handler(cmd, target);
+    };
+
+  const insert: CommandHandler = routed('insert', crudCommands.insert, (cmd, ctx, meta) => {
+    const docs = statementsOf(cmd, 'documents');
+    const ordered = cmd.ordered !== false;
+    const { chunks } = meta;
+    const owners = chunks.shards;
+    gossip(owners);
+    const errors: WriteError[] = [];
+    let n = 0;
+    const apply = (i: number, shard: number) => {
+      const doc = docs[i];
+      try {
+        shards[shard].node.insert(meta.db, meta.coll, doc);
+        n++;
+        return true;
+      } catch (err) {
+        if (!(err instanceof CommandError)) throw err;
+        errors.push({ index: i, code: err.code, errmsg: err.message, ...err.extra });
+        return false;
+      }
+    };
+    if (owners.length === 1) {
+      for (let i = 0; i < docs.length; i++) if (!apply(i, owners[0]) && ordered) break;
+      return writeReply({ n }, errors);
+    }
+    // Route the whole batch first (no per-document async), then apply each shard's group in one pass.
+    const targets = new Uint16Array(docs.length);
+    for (let i = 0; i < docs.length; i++) {
+      if (docs[i]._id === undefined) docs[i] = withIdFirst(docs[i]);
+      targets[i] = chunks.shardOf(docs[i]._id);
+    }
+    if (ordered) {
+      for (let i = 0; i < docs.length; i++) if (!apply(i, targets[i])) break;
+    } else {
+      for (const shard of owners) for (let i = 0; i < docs.length; i++) if (targets[i] === shard) apply(i, shard);
+      errors.sort((a, b) => a.index - b.index);
+    }
+    return writeReply({ n }, errors);
+  }, true);
+
+  const update: CommandHandler = routed('update', crudCommands.update, (cmd, ctx, meta) => {
+    let n = 0;
+    let nModified = 0;
+    const upserted: Document[] = [];
+    const errors = eachStatement(statementsOf(cmd, 'updates'), cmd.ordered !== false, (stmt, index) => {
+      if (stmt.q === undefined || stmt.u === undefined) throw new CommandError(ErrorCode.FailedToParse, "BSON field 'update.updates.q' is missing but a required field");
+      const { targets, exact } = targetsOf(meta, stmt.q);
+      if (stmt.upsert && !exact) throw new CommandError(61, 'Failed to target upsert by query :: could not extract exact shard key', [], { codeName: 'ShardKeyNotFound' });
+      gossip(targets);
+      for (const t of targets) {
+        const outcome = shards[t].node.update(meta.db, meta.coll, stmt as never);
+        n += outcome.n;
+        nModified += outcome.nModified;
+        if (outcome.upserted !== undefined) upserted.push({ index, _id: outcome.upserted });
+        if (!stmt.multi && outcome.n > 0) break;
+      }
+    });
+    return writeReply({ n, nModified, upserted: upserted.length > 0 ? upserted : undefined }, errors);
+  }, true);
+
+  const del: CommandHandler = routed('delete', crudCommands.delete, (cmd, ctx, meta) => {
+    let n = 0;
+    const errors = eachStatement(statementsOf(cmd, 'deletes'), cmd.ordered !== false, (stmt) => {
+      if (stmt.limit !== 0 && stmt.limit !== 1) throw badValue('The limit field in delete objects must be 0 or 1');
+      const { targets } = targetsOf(meta, stmt.q ?? {});
+      gossip(targets);
+      for (const t of targets) {
+        const removed = shards[t].node.delete(meta.db, meta.coll, stmt.q ?? {}, stmt.limit);
+        n += removed;
+        if (stmt.limit === 1 && removed > 0) break;
+      }
+    });
+    return writeReply({ n }, errors);
+  }, true);
+
+  /** Matching documents from every targeted shard (filter applied on the shards, the rest on the router). */
+  const gather = (meta: ShardedCollection, filter: Document | undefined, perShardLimit = 0): Document[] => {
+    const out: Document[] = [];
+    for (const t of targetsOf(meta, filter).targets) {
+      const node = shards[t].node;
+      const collection = node.catalog.get(meta.db, meta.coll);
+      if (!collection) continue;
+      for (const doc of node.match(collection, filter, perShardLimit)) out.push(doc);
+    }
+    return out;
+  };
+
+  const find: CommandHandler = (cmd, ctx) => {
+    const coll = collectionArg(cmd, 'find');
+    if (ctx.db === 'config') {
+      const { docs: source, filter } = matchBsonValues(configCollection(rc, coll), cmd.filter);
+      const docs = runFind(source, { filter, sort: cmd.sort, projection: cmd.projection, skip: cmd.skip, limit: typeof cmd.limit === 'number' ? cmd.limit : 0 });
+      return firstBatch(ctx, `config.${coll}`, docs, cmd.batchSize, cmd.singleBatch === true);
+    }
+    const meta = sharding.sharded(ctx.db, coll);
+    if (!meta) return crudCommands.find(cmd, primary(ctx));
+    const limit = typeof cmd.limit === 'number' ? cmd.limit : 0;
+    const skip = typeof cmd.skip === 'number' ? cmd.skip : 0;
+    const perShard = !cmd.sort && limit !== 0 ? Math.abs(limit) + skip : 0;
+    const gathered = gather(meta, cmd.filter, perShard);
+    const docs = runFind(gathered, { sort: cmd.sort, projection: cmd.projection, skip, limit });
+    const single = cmd.singleBatch === true || limit < 0;
+    return firstBatch(ctx, meta.ns, docs, single ? Math.max(docs.length, 1) : cmd.batchSize, single);
+  };
+
+  const count: CommandHandler = routed('count', crudCommands.count, (cmd, _ctx, meta) => {
+    let n = gather(meta, cmd.query && Object.keys(cmd.query).length > 0 ? cmd.query : undefined).length;
+    n = Math.max(0, n - (cmd.skip ?? 0));
+    if (cmd.limit) n = Math.min(n, Math.abs(cmd.limit));
+    return { n, ok: 1 };
+  });
+
+  const distinct: CommandHandler = routed('distinct', crudCommands.distinct, async (cmd, ctx, meta) => {
+    const values: unknown[] = [];
+    const seen = new Set<string>();
+    for (const t of targetsOf(meta, cmd.query).targets) {
+      const reply = await crudCommands.distinct(cmd, on(ctx, t));
+      for (const value of reply.values as unknown[]) {
+        const key = JSON.stringify(value);
+        if (!seen.has(key)) {
+          seen.add(key);
+          values.push(value);
+        }
+      }
+    }
+    return { values, ok: 1 };
+  });
+
+  const findAndModify = (name: string): CommandHandler => routed(name, crudCommands[name], (cmd, ctx, meta) => {
+    const { targets, exact } = targetsOf(meta, cmd.query);
+    if (exact) {
+      gossip(targets);
+      return crudCommands[name](cmd, on(ctx, targets[0]));
+    }
+    if (cmd.upsert) throw new CommandError(61, 'Query for sharded findAndModify must contain the shard key', [], { codeName: 'ShardKeyNotFound' });
+    const [top] = runFind(gather(meta, cmd.query), { sort: cmd.sort, limit: 1 });
+    if (!top) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
+    const shard = meta.chunks.shardOf(top._id);
+    gossip([shard]);
+    return crudCommands[name]({ ...cmd, query: { _id: top._id }, sort: undefined }, on(ctx, shard));
+  }, true);
+
+  const aggregate: CommandHandler = (cmd, ctx) => {
+    const pipeline = cmd.pipeline;
+    if (Array.isArray(pipeline) && pipeline[0]?.$changeStream) return openChangeStream(rc, cmd, ctx);
+    if (ctx.db === 'config' && typeof cmd.aggregate === 'string') {
+      if (!Array.isArray(pipeline)) throw new CommandError(ErrorCode.TypeMismatch, "'pipeline' option must be specified as an array");
+      const match = pipeline[0]?.$match as Document | undefined;
+      const { docs: source, filter } = matchBsonValues(configCollection(rc, cmd.aggregate), match);
+      const stages = match ? [...(filter && Object.keys(filter).length > 0 ? [{ $match: filter }] : []), ...pipeline.slice(1)] : pipeline;
+      const docs = stages.length > 0 ? runPipeline(source, stages, (name) => configCollection(rc, name)) : source;
+      return firstBatch(ctx, `config.${cmd.aggregate}`, docs, cmd.cursor?.batchSize);
+    }
+    const meta = typeof cmd.aggregate === 'string' ? sharding.sharded(ctx.db, cmd.aggregate) : undefined;
+    if (!meta) return aggregateCommands.aggregate(cmd, primary(ctx));
+    if (!Array.isArray(pipeline)) throw new CommandError(ErrorCode.TypeMismatch, "'pipeline' option must be specified as an array");
+    if (typeof cmd.cursor !== 'object') throw new CommandError(ErrorCode.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
+    // A leading $match runs on the shards; the rest of the pipeline runs on the merged documents.
+    const first = pipeline[0]?.$match as Document | undefined;
+    const source = gather(meta, first);
+    const rest = first ? pipeline.slice(1) : pipeline;
+    const resolver = (name: string) => {
+      const other = sharding.sharded(ctx.db, name);
+      if (other) return gather(other, undefined);
+      return [...(shards[sharding.primaryOf(ctx.db)].node.catalog.get(ctx.db, name)?.docs.values() ?? [])];
+    };
+    const docs = rest.length > 0 ? runPipeline(source, rest, resolver) : source;
+    return firstBatch(ctx, meta.ns, docs, cmd.cursor?.batchSize);
+  };
+
+  /** DDL on a sharded collection runs on every shard; the primary's reply is returned. */
+  const everywhere = (name: string, handler: CommandHandler): CommandHandler => async (cmd, ctx) => {
+    const meta = sharding.sharded(ctx.db, collectionArg(cmd, name));
+    if (!meta) return handler(cmd, primaryForWrite(ctx));
+    const p = sharding.primaryOf(ctx.db);
+    let reply: Document = { ok: 1 };
+    for (const shard of shards) {
+      const r = await handler(cmd, on(ctx, shard.index));
+      if (shard.index === p) reply = r;
+    }
+    return reply;
+  };
+
+  const admin = (name: string, handler: CommandHandler): CommandHandler => (cmd, ctx) => {
+    if (ctx.db !== 'admin') throw new CommandError(ErrorCode.Unauthorized, `${name} may only be run against the admin database.`);
+    return handler(cmd, ctx);
+  };
+
+  const shardDoc = (shard: Shard) => ({ _id: shard.name, host: shardHost(rc, shard), state: 1, topologyTime: rc.clusterTime() });
+
+  const table: CommandTable = {
+    ...helloCommands,
+    configureFailPoint: mongodCommands.configureFailPoint,
+    insert,
+    update,
+    delete: del,
+    find,
+    getMore: crudCommands.getMore,
+    killCursors: crudCommands.killCursors,
+    count,
+    distinct,
+    findAndModify: findAndModify('findAndModify'),
+    findandmodify: findAndModify('findandmodify'),
+    aggregate,
+    create: (cmd, ctx) => catalogCommands.create(cmd, primaryForWrite(ctx)),
+    drop: async (cmd, ctx) => {
+      const coll = collectionArg(cmd, 'drop');
+      const meta = sharding.sharded(ctx.db, coll);
+      if (!meta) return catalogCommands.drop(cmd, primary(ctx));
+      const p = sharding.primaryOf(ctx.db);
+      const reply = await catalogCommands.drop(cmd, on(ctx, p));
+      for (const shard of shards) if (shard.index !== p) shard.node.dropCollection(ctx.db, coll);
+      sharding.dropCollection(ctx.db, coll);
+      return reply;
+    },
+    dropDatabase: async (cmd, ctx) => {
+      const p = sharding.primaryOf(ctx.db);
+      const reply = await catalogCommands.dropDatabase(cmd, on(ctx, p));
+      for (const shard of shards) if (shard.index !== p) shard.node.dropDatabase(ctx.db);
+      sharding.dropDatabase(ctx.db);
+      return reply;
+    },
+    renameCollection: (cmd, ctx) => {
+      const [db, coll] = splitNs(cmd.renameCollection);
+      if (sharding.sharded(db, coll)) throw new CommandError(ErrorCode.IllegalOperation, `cannot rename sharded collection '${db}.${coll}'`);
+      return catalogCommands.renameCollection(cmd, on(ctx, sharding.primaryOf(db)));
+    },
+    collMod: everywhere('collMod', catalogCommands.collMod),
+    createIndexes: everywhere('createIndexes', catalogCommands.createIndexes),
+    dropIndexes: everywhere('dropIndexes', catalogCommands.dropIndexes),
+    listIndexes: (cmd, ctx) => catalogCommands.listIndexes(cmd, primary(ctx)),
+    listCollections: (cmd, ctx) => (ctx.db === 'config'
+      ? firstBatch(ctx, 'config.$cmd.listCollections', CONFIG_COLLECTIONS.map((name) => ({ name, type: 'collection', options: {}, info: { readOnly: true } })), cmd.cursor?.batchSize)
+      : catalogCommands.listCollections(cmd, primary(ctx))),
+    listDatabases: async (cmd, ctx) => {
+      const sizes = new Map<string, number>();
+      for (const shard of shards) {
+        const reply = await catalogCommands.listDatabases({ listDatabases: 1 }, on(ctx, shard.index));
+        for (const d of reply.databases as Array<{ name: string; sizeOnDisk: number }>) sizes.set(d.name, (sizes.get(d.name) ?? 0) + d.sizeOnDisk);
+      }
+      let databases = [...sizes].map(([name, sizeOnDisk]) => ({ name, sizeOnDisk, empty: false }));
+      if (cmd.filter) databases = runFind(databases, { filter: cmd.filter }) as typeof databases;
+      if (cmd.nameOnly) return { databases: databases.map(({ name }) => ({ name })), ok: 1 };
+      const totalSize = databases.reduce((sum, d) => sum + d.sizeOnDisk, 0);
+      return { databases, totalSize, totalSizeMb: Math.round(totalSize / 1048576), ok: 1 };
+    },
+    // Sharding administration, as on a mongos.
+    enableSharding: admin('enableSharding', (cmd) => {
+      if (typeof cmd.enableSharding !== 'string' || cmd.enableSharding.length === 0) throw badValue('enableSharding requires a database name');
+      sharding.ensureDatabase(cmd.enableSharding, cmd.primaryShard !== undefined ? sharding.shardIndex(cmd.primaryShard) : undefined);
+      return { ok: 1 };
+    }),
+    shardCollection: admin('shardCollection', (cmd) => {
+      const ns = String(cmd.shardCollection);
+      const { meta } = sharding.shardCollection(ns, cmd.key, cmd.unique === true);
+      return { collectionsharded: ns, collectionUUID: meta.uuid, ok: 1 };
+    }),
+    split: admin('split', (cmd) => {
+      sharding.split(cmd);
+      return { ok: 1 };
+    }),
+    moveChunk: admin('moveChunk', (cmd) => {
+      const started = Date.now();
+      sharding.moveChunk(cmd);
+      return { millis: Date.now() - started, ok: 1 };
+    }),
+    balancerStatus: admin('balancerStatus', () => ({ mode: sharding.balancerMode, inBalancerRound: false, numBalancerRounds: Long.fromNumber(0), ok: 1 })),
+    balancerStart: admin('balancerStart', () => {
+      sharding.balancerMode = 'full';
+      return { ok: 1 };
+    }),
+    balancerStop: admin('balancerStop', () => {
+      sharding.balancerMode = 'off';
+      return { ok: 1 };
+    }),
+    listShards: admin('listShards', () => ({ shards: shards.map(shardDoc), ok: 1 })),
+    getShardMap: admin('getShardMap', () => {
+      const map: Document = {};
+      for (const shard of shards) map[shard.name] = shardHost(rc, shard);
+      map.config = `configRepl/${rc.address()}`;
+      return { map, hosts: {}, connStrings: {}, ok: 1 };
+    }),
+    flushRouterConfig: () => ({ flushed: true, ok: 1 }),
+    isdbgrid: () => ({ isdbgrid: 1, hostname: rc.address(), ok: 1 }),
+    getShardVersion: admin('getShardVersion', (cmd) => {
+      const meta = sharding.requireSharded(cmd.getShardVersion);
+      return { version: meta.chunks.version, versionEpoch: meta.epoch, versionTimestamp: meta.timestamp, ok: 1 };
+    }),
+    buildInfo: () => ({ version: SERVER_VERSION, gitVersion: 'ticker-embedded', versionArray: SERVER_VERSION.split('.').map(Number).concat(0), bits: 64, maxBsonObjectSize: 16 * 1024 * 1024, modules: [], ok: 1 }),
+  };
+  table.buildinfo = table.buildInfo;
+  return table;
+}
+
+export const CONFIG_COLLECTIONS = ['shards', 'databases', 'collections', 'chunks', 'version', 'settings', 'mongos', 'tags'];
+
+export function shardHost(rc: RouterContext, shard: Shard): string {
+  return shard.server ? `${shard.name}/${shard.server.topology.address}` : `${shard.name}/embedded:${shard.name}`;
+}
+
+/**
+ * Which shards a filter needs: one when it pins `_id` to a value, the owners of the listed values for
+ * `{ _id: { $in: [...] } }`, otherwise every shard that owns a chunk of the collection.
+ */
+export function targetsOf(meta: ShardedCollection, filter: Document | undefined): { targets: number[]; exact: boolean } {
+  const id = filter?._id;
+  if (id !== undefined) {
+    const operator = id !== null && typeof id === 'object' && !Array.isArray(id) && Object.keys(id).some((k) => k.startsWith('$'));
+    if (!operator) return { targets: [meta.chunks.shardOf(id)], exact: true };
+    const keys = Object.keys(id);
+    if (keys.length === 1 && keys[0] === '$eq') return { targets: [meta.chunks.shardOf(id.$eq)], exact: true };
+    if (keys.length === 1 && keys[0] === '$in' && Array.isArray(id.$in) && !id.$in.some((v: unknown) => v instanceof RegExp)) {
+      const set = new Set<number>(id.$in.map((v: unknown) => meta.chunks.shardOf(v)));
+      return { targets: [...set].sort((a, b) => a - b), exact: false };
+    }
+  }
+  return { targets: meta.chunks.shards, exact: false };
+}
+
+/**
+ * Applies top-level equality on BSON values (a UUID, an ObjectId) itself, since the query engine does not
+ * compare them by value; the rest of the filter is returned for the query engine.
+ */
+function matchBsonValues(docs: Document[], filter: Document | undefined): { docs: Document[]; filter: Document | undefined } {
+  if (!filter) return { docs, filter };
+  const rest: Document = {};
+  let out = docs;
+  for (const [key, value] of Object.entries(filter)) {
+    if (value && typeof value === 'object' && typeof (value as { _bsontype?: unknown })._bsontype === 'string' && !key.startsWith('$')) {
+      out = out.filter((doc) => bsonEqual(doc[key], value));
+    } else {
+      rest[key] = value;
+    }
+  }
+  return { docs: out, filter: rest };
+}
+
+function bsonEqual(a: unknown, b: unknown): boolean {
+  const tag = (v: unknown) => (v as { _bsontype?: string } | null)?._bsontype;
+  if (tag(a) === 'Binary' && tag(b) === 'Binary') {
+    const x = a as { sub_type: number; toString(encoding: 'base64'): string };
+    const y = b as { sub_type: number; toString(encoding: 'base64'): string };
+    return x.sub_type === y.sub_type && x.toString('base64') === y.toString('base64');
+  }
+  return sameValue(a, b);
+}
+
+function statementsOf(cmd: Document, field: string): Document[] {
+  const value = cmd[field];
+  if (!Array.isArray(value)) throw new CommandError(ErrorCode.FailedToParse, `BSON field '${Object.keys(cmd)[0]}.${field}' is missing but a required field`);
+  return value;
+}
+
+function eachStatement(statements: Document[], ordered: boolean, apply: (s: Document, i: number) => void): WriteError[] {
+  const errors: WriteError[] = [];
+  for (let i = 0; i < statements.length; i++) {
+    try {
+      apply(statements[i], i);
+    } catch (err) {
+      if (!(err instanceof CommandError)) throw err;
+      errors.push({ index: i, code: err.code, errmsg: err.message, ...err.extra });
+      if (ordered) break;
+    }
+  }
+  return errors;
+}
+
+function writeReply(reply: Document, errors: WriteError[]): Document {
+  if (errors.length > 0) reply.writeErrors = errors;
+  reply.ok = 1;
+  return reply;
+}
+
+const FULL_DOCUMENT = new Set(['default', 'updateLookup', 'whenAvailable', 'required']);
+const BEFORE_CHANGE = new Set(['off', 'whenAvailable', 'required']);
+
+function scopeOf(cmd: Document, ctx: CommandContext, spec: Document): StreamScope {
+  if (spec.allChangesForCluster) {
+    if (ctx.db !== 'admin') throw badValue('allChangesForCluster requires the admin database');
+    return { kind: 'cluster' };
+  }
+  if (cmd.aggregate === 1) {
+    if (['admin', 'config', 'local'].includes(ctx.db)) throw new CommandError(ErrorCode.InvalidNamespace, `$changeStream may not be opened on the internal ${ctx.db} database`);
+    return { kind: 'database', db: ctx.db };
+  }
+  if (typeof cmd.aggregate !== 'string') throw new CommandError(ErrorCode.InvalidNamespace, 'invalid aggregate target');
+  if (cmd.aggregate.startsWith('system.') || ['admin', 'config', 'local'].includes(ctx.db)) {
+    throw new CommandError(ErrorCode.InvalidNamespace, `$changeStream may not be opened on the internal ${ctx.db}.${cmd.aggregate} collection`);
+  }
+  return { kind: 'collection', db: ctx.db, coll: cmd.aggregate };
+}
+
+async function openChangeStream(rc: RouterContext, cmd: Document, ctx: CommandContext): Promise<Document> {
+  if (typeof cmd.cursor !== 'object') throw new CommandError(ErrorCode.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
+  const spec = cmd.pipeline[0].$changeStream as Document;
+  const fullDocument = (spec.fullDocument ?? 'default') as FullDocumentMode;
+  const fullDocumentBeforeChange = (spec.fullDocumentBeforeChange ?? 'off') as BeforeChangeMode;
+  if (!FULL_DOCUMENT.has(fullDocument)) throw badValue(`unknown fullDocument mode: ${fullDocument}`);
+  if (!BEFORE_CHANGE.has(fullDocumentBeforeChange)) throw badValue(`unknown fullDocumentBeforeChange mode: ${fullDocumentBeforeChange}`);
+  if ([spec.resumeAfter, spec.startAfter, spec.startAtOperationTime].filter((x) => x !== undefined).length > 1) {
+    throw badValue('Only one type of resume option is allowed, but multiple were found.');
+  }
+  const scope = scopeOf(cmd, ctx, spec);
+  const stream = new RouterChangeStream(rc.shards, {
+    scope,
+    fullDocument,
+    fullDocumentBeforeChange,
+    showExpandedEvents: spec.showExpandedEvents === true,
+    resumeAfter: spec.resumeAfter,
+    startAfter: spec.startAfter,
+    startAtOperationTime: spec.startAtOperationTime,
+    pipeline: [],
+  }, cmd.pipeline.slice(1), { ...rc.stream, primaryOf: (db) => rc.sharding.primaryOf(db) }, rc.clusterTime());
+  const ns = scope.kind === 'collection' ? `${scope.db}.${scope.coll}` : `${ctx.db}.$cmd.aggregate`;
+  const batchSize = typeof cmd.cursor?.batchSize === 'number' ? cmd.cursor.batchSize : 101;
+  const first = await stream.nextBatch(batchSize, 0);
+  if (first.invalidated) return cursorReply(0, ns, first.events, true, { postBatchResumeToken: first.postBatchResumeToken });
+  const id = ctx.cursors.allocateId();
+  // The registry's change-stream cursors only need nextBatch(); the router's merged stream provides it.
+  ctx.cursors.add({ kind: 'changeStream', id, ns, stream: stream as unknown as ChangeStreamCursor, abort: new AbortController() });
+  return cursorReply(id, ns, first.events, true, { postBatchResumeToken: first.postBatchResumeToken });
+}
+

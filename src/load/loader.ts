@@ -1,0 +1,197 @@
+import { availableParallelism } from 'node:os';
+import { MessageChannel } from 'node:worker_threads';
+import { MongoBulkWriteError, type MongoClient } from 'mongodb';
+import { Piscina } from 'piscina';
+import { collectionState } from '../connect/collection.js';
+import { describeTarget, type Target } from '../connect/topology.js';
+import { UserError } from '../util/errors.js';
+import { DATASET_SIZES, FAMILIAR_SYMBOLS, familiarDocs, layoutFor, seededRandom, type StockDoc } from './dataset.js';
+import { prepareShardedCollection } from './sharding.js';
+import type { LoadTask, LoadTaskResult, LoadWorkerData } from './worker.js';
+
+export interface LoadOptions {
+  /** For the workers' own clients. */
+  uri: string;
+  /** The caller's client: checks, sharding, the familiar symbols. */
+  client: MongoClient;
+  db: string;
+  coll: string;
+  /** Bulk documents; default 20,000, or 8,000,000 when `sharded` or the target is a mongos. */
+  count?: number;
+  sharded?: boolean;
+  workers?: number;
+  batchSize?: number;
+  seed?: number;
+  signal?: AbortSignal;
+  /** Called as documents land: (documents so far, documents planned). */
+  onProgress?: (done: number, total: number) => void;
+  /** Already known target (saves a round trip). */
+  target?: Target;
+  /** Test hooks, passed to the workers. */
+  maxAttempts?: number;
+  failFirstAttemptEvery?: number;
+}
+
+export interface LoadSummary {
+  namespace: string;
+  /** Documents now in the collection that this load wrote (bulk + familiar). */
+  documents: number;
+  bulk: number;
+  familiar: number;
+  /** Documents planned (bulk + familiar). */
+  planned: number;
+  seconds: number;
+  docsPerSecond: number;
+  workers: number;
+  batchSize: number;
+  retriedBatches: number;
+  sharded: boolean;
+  topology: Target['topology'];
+  /** True when Ctrl-C (the signal) stopped the load; `documents` is then what the collection holds. */
+  interrupted: boolean;
+}
+
+export const DEFAULT_BATCH_SIZE = 1000;
+
+/** One thread per core but one (the server or the driver's I/O needs a core too), at most four. */
+export function defaultWorkers(): number {
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
+}
+
+/**
+ * Loads the data set with a piscina pool: each worker generates and inserts bulk slices with its own
+ * client; the familiar symbols go in last from this thread. Refuses a collection that holds documents.
+ * Never prints.
+ */
+export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
+  const { client, db, coll } = options;
+  const namespace = `${db}.${coll}`;
+  const workers = options.workers ?? defaultWorkers();
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const startedAt = performance.now();
+  // Threads start (and import the driver, and connect) while this thread checks the target.
+  const pool = startPool(options, workers, batchSize);
+  let poolClosed = false;
+  try {
+    return await load();
+  } finally {
+    if (!poolClosed) await pool.destroy().catch(() => undefined);
+  }
+
+  async function load(): Promise<LoadSummary> {
+    const state = await collectionState(client, db, coll);
+    if (typeof state === 'number') {
+      throw new UserError(`${namespace} already holds ${state.toLocaleString('en-US')} document${state === 1 ? '' : 's'}: run \`ticker clean\` first`);
+    }
+    const target = options.target ?? (await describeTarget(client));
+    const large = options.sharded === true || target.topology === 'sharded';
+    const count = options.count ?? (large ? DATASET_SIZES.large : DATASET_SIZES.small);
+    const layout = layoutFor(count);
+    const planned = count + FAMILIAR_SYMBOLS.length;
+    const sharding = await prepareShardedCollection(client, db, coll, { target, layout });
+
+    let progressed = 0;
+    const report = (n: number): void => {
+      progressed += n;
+      options.onProgress?.(progressed, planned);
+    };
+
+    let bulk = 0;
+    let retriedBatches = 0;
+    let interrupted = false;
+    const onAbort = (): void => {
+      interrupted = true;
+      void pool.destroy();
+    };
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const tasks = slices(count, batchSize, workers).map(async ([from, to]) => {
+        const { port1, port2 } = new MessageChannel();
+        port1.on('message', (n: number) => report(n));
+        try {
+          const result = await pool.run({ count, from, to, port: port2 }, { transferList: [port2] });
+          bulk += result.inserted + result.preexisting;
+          retriedBatches += result.retriedBatches;
+        } finally {
+          port1.close();
+        }
+      });
+      const settled = await Promise.allSettled(tasks);
+      const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (interrupted) return await interruptedSummary();
+      if (failure) {
+        const held = await client.db(db).collection(coll).countDocuments();
+        throw new UserError(`load failed after ${held.toLocaleString('en-US')} documents: ${messageOf(failure.reason)}`);
+      }
+      await pool.close();
+      poolClosed = true;
+
+      // The familiar symbols last, as the original did.
+      const familiar = await insertFamiliar(client, db, coll, options.seed);
+      report(familiar);
+      const seconds = (performance.now() - startedAt) / 1000;
+      const documents = bulk + familiar;
+      return {
+        namespace, documents, bulk, familiar, planned, seconds, docsPerSecond: documents / seconds, workers, batchSize,
+        retriedBatches, sharded: sharding.sharded, topology: target.topology, interrupted: false,
+      };
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+
+    async function interruptedSummary(): Promise<LoadSummary> {
+      await pool.destroy().catch(() => undefined);
+      poolClosed = true;
+      // What is really there: in-flight batches may have landed after their last progress message.
+      const held = await client.db(db).collection(coll).countDocuments();
+      const seconds = (performance.now() - startedAt) / 1000;
+      return {
+        namespace, documents: held, bulk: held, familiar: 0, planned, seconds, docsPerSecond: held / seconds, workers, batchSize,
+        retriedBatches, sharded: sharding.sharded, topology: target.topology, interrupted: true,
+      };
+    }
+  }
+}
+
+function startPool(options: LoadOptions, workers: number, batchSize: number): Piscina<LoadTask, LoadTaskResult> {
+  const workerData: LoadWorkerData = {
+    uri: options.uri, db: options.db, coll: options.coll, batchSize, maxAttempts: options.maxAttempts ?? 5,
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.failFirstAttemptEvery ? { failFirstAttemptEvery: options.failFirstAttemptEvery } : {}),
+  };
+  return new Piscina<LoadTask, LoadTaskResult>({
+    filename: new URL('./worker.js', import.meta.url).href,
+    workerData,
+    minThreads: workers,
+    maxThreads: workers,
+    concurrentTasksPerWorker: 2,
+    idleTimeout: 60_000,
+  });
+}
+
+/** Splits [0, count) into tasks of whole batches: about 4 tasks per worker, at most 20 batches each. */
+export function slices(count: number, batchSize: number, workers: number): Array<[number, number]> {
+  const batches = Math.ceil(count / batchSize);
+  const batchesPerTask = Math.max(1, Math.min(20, Math.ceil(batches / (workers * 4))));
+  const size = batchesPerTask * batchSize;
+  const out: Array<[number, number]> = [];
+  for (let from = 0; from < count; from += size) out.push([from, Math.min(count, from + size)]);
+  return out;
+}
+
+async function insertFamiliar(client: MongoClient, db: string, coll: string, seed?: number): Promise<number> {
+  const docs: StockDoc[] = familiarDocs(seed === undefined ? Math.random : seededRandom(seed - 1));
+  try {
+    const reply = await client.db(db).collection<StockDoc>(coll).insertMany(docs, { ordered: false });
+    return reply.insertedCount;
+  } catch (error) {
+    // The driver retried after a lost reply: duplicates are ours.
+    if (error instanceof MongoBulkWriteError && [error.writeErrors].flat().every((e) => e.code === 11000)) return docs.length;
+    throw error;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ');
+}

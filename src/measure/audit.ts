@@ -1,0 +1,159 @@
+/**
+ * The audit: every acknowledged write a listener follows is received exactly once by every listener.
+ * Writes are numbered per writer (`tick.seq`); deletes carry no tick, so they are matched by `_id`, in
+ * order (a `Z` symbol is never deleted twice at once). Pure data structures; measuring code never prints.
+ */
+
+/** What the writers said about one operation. */
+export const enum WriteState {
+  Unknown = 0,
+  /** acknowledged, intended inside the measured window: must be received */
+  Expected = 1,
+  /** acknowledged during the warm-up: its event is received but not counted */
+  Warmup = 2,
+  /** failed, or a delete (audited by `_id` instead) */
+  NotCounted = 3,
+}
+
+export interface AuditCounts {
+  expected: number;
+  received: number;
+  lost: number;
+  duplicated: number;
+}
+
+/** A Uint8Array / Float64Array that grows to fit any index. */
+class Growable<T extends Uint8Array | Float64Array | Uint32Array> {
+  constructor(public array: T, private readonly make: (n: number) => T) {}
+  ensure(index: number): T {
+    if (index < this.array.length) return this.array;
+    let size = Math.max(1024, this.array.length);
+    while (size <= index) size *= 2;
+    const bigger = this.make(size);
+    bigger.set(this.array as never);
+    this.array = bigger;
+    return bigger;
+  }
+}
+
+interface WriterLedger {
+  state: Growable<Uint8Array>;
+  sentAt: Growable<Float64Array>;
+  maxSeq: number;
+}
+
+interface DeleteRecord {
+  inWindow: boolean;
+}
+
+/** The writes of the run as the writers reported them; one per listener thread. */
+export class WriteLedger {
+  private readonly writers = new Map<number, WriterLedger>();
+  /** acknowledged deletes per `_id`, in send order */
+  private readonly deletes = new Map<string, DeleteRecord[]>();
+
+  private writer(w: number): WriterLedger {
+    let ledger = this.writers.get(w);
+    if (!ledger) {
+      ledger = {
+        state: new Growable(new Uint8Array(1024), (n) => new Uint8Array(n)),
+        sentAt: new Growable(new Float64Array(1024), (n) => new Float64Array(n)),
+        maxSeq: -1,
+      };
+      this.writers.set(w, ledger);
+    }
+    return ledger;
+  }
+
+  /** Records one operation of a writer (`NotCounted` for deletes and failures). */
+  addWrite(w: number, seq: number, sentAt: number, state: WriteState): void {
+    const ledger = this.writer(w);
+    ledger.state.ensure(seq)[seq] = state;
+    ledger.sentAt.ensure(seq)[seq] = sentAt;
+    if (seq > ledger.maxSeq) ledger.maxSeq = seq;
+  }
+
+  addDelete(id: string, inWindow: boolean): void {
+    let list = this.deletes.get(id);
+    if (!list) this.deletes.set(id, (list = []));
+    list.push({ inWindow });
+  }
+
+  /** Actual send time of a write, or undefined when the writer has not reported it yet. */
+  sentAt(w: number, seq: number): number | undefined {
+    const ledger = this.writers.get(w);
+    if (!ledger || seq > ledger.maxSeq || ledger.state.array[seq] === WriteState.Unknown) return undefined;
+    return ledger.sentAt.array[seq];
+  }
+
+  /** Counts for one listener: ticked writes by sequence number, deletes by `_id` in order. */
+  audit(listener: ListenerReceipts): AuditCounts {
+    const counts: AuditCounts = { expected: 0, received: 0, lost: 0, duplicated: listener.duplicated };
+    for (const [w, ledger] of this.writers) {
+      const seen = listener.seenBits(w);
+      const states = ledger.state.array;
+      for (let seq = 0; seq <= ledger.maxSeq; seq++) {
+        if (states[seq] !== WriteState.Expected) continue;
+        counts.expected++;
+        const received = seen !== undefined && (seen[seq >>> 5]! & (1 << (seq & 31))) !== 0;
+        if (received) counts.received++;
+        else counts.lost++;
+      }
+    }
+    for (const [id, records] of this.deletes) {
+      const got = listener.deletesOf(id);
+      // The k-th delete event of an _id is the k-th acknowledged delete of it.
+      records.forEach((record, k) => {
+        if (!record.inWindow) return;
+        counts.expected++;
+        if (k < got) counts.received++;
+        else counts.lost++;
+      });
+      if (got > records.length) counts.duplicated += got - records.length;
+    }
+    counts.received += counts.duplicated;
+    return counts;
+  }
+}
+
+/** What one listener received: a bit per (writer, seq), and delete events per `_id`. */
+export class ListenerReceipts {
+  private readonly seen = new Map<number, Growable<Uint32Array>>();
+  private readonly deletes = new Map<string, number>();
+  duplicated = 0;
+
+  /** Returns false when this (writer, seq) was already received: a duplicate. */
+  receive(w: number, seq: number, counted: boolean): boolean {
+    let bits = this.seen.get(w);
+    if (!bits) this.seen.set(w, (bits = new Growable(new Uint32Array(64), (n) => new Uint32Array(n))));
+    const array = bits.ensure(seq >>> 5);
+    const mask = 1 << (seq & 31);
+    if ((array[seq >>> 5]! & mask) !== 0) {
+      if (counted) this.duplicated++;
+      return false;
+    }
+    array[seq >>> 5] = array[seq >>> 5]! | mask;
+    return true;
+  }
+
+  receiveDelete(id: string): void {
+    this.deletes.set(id, (this.deletes.get(id) ?? 0) + 1);
+  }
+
+  seenBits(w: number): Uint32Array | undefined {
+    return this.seen.get(w)?.array;
+  }
+
+  deletesOf(id: string): number {
+    return this.deletes.get(id) ?? 0;
+  }
+}
+
+export function addCounts(a: AuditCounts, b: AuditCounts): AuditCounts {
+  return {
+    expected: a.expected + b.expected,
+    received: a.received + b.received,
+    lost: a.lost + b.lost,
+    duplicated: a.duplicated + b.duplicated,
+  };
+}

@@ -1,0 +1,407 @@
+/**
+ * `ticker bench latency` as a function: drive a known write load (writer threads, open loop) while N
+ * listeners (listener threads, each listener its own change stream) record every event, then add their
+ * histograms and counts into one LatencyReport. Measuring code: never prints; progress goes to a callback.
+ */
+import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { MongoClient } from 'mongodb';
+import { Piscina } from 'piscina';
+import { collectionState } from '../connect/collection.js';
+import { openClient } from '../connect/client.js';
+import { describeTarget, requireChangeStreams, type Target } from '../connect/topology.js';
+import { redactUri } from '../connect/uri.js';
+import { runLoad } from '../load/loader.js';
+import { parseMix, OP_KINDS } from '../mutate/mix.js';
+import { epochNow } from '../mutate/timer.js';
+import { toTimelineBucket } from '../report/from-histograms.js';
+import {
+  HISTOGRAM_DESCRIPTIONS, HISTOGRAM_NAMES, REPORT_FORMAT, REPORT_VERSION, isAuditClean,
+  type Audit, type LatencyReport, type ReportHistogram, type Stagger, type TimelineBucket,
+} from '../report/model.js';
+import { UserError } from '../util/errors.js';
+import { addCounts, type AuditCounts } from './audit.js';
+import { readChunkMap, rangesOf, shardOf, type ChunkMap } from './chunk-map.js';
+import { startEmbeddedProcess, type EmbeddedProcess } from './embedded-process.js';
+import { addEncoded, decodeHistogram, summarizeEncoded } from './histograms.js';
+import type { ListenerTask, ListenerTaskResult } from './listener-worker.js';
+import { EVENT_HISTOGRAMS, type StaggerRecord, type WriteBatch } from './recorder.js';
+import { attributeShard, DEFAULT_STAGGER_THRESHOLD_MS } from './staggers.js';
+import type { WriterResult, WriterTask } from './writer-worker.js';
+
+export interface LatencyRunOptions {
+  /** Connection string; without it the embedded server is started in a process of its own. */
+  uri?: string;
+  db: string;
+  coll: string;
+  /** writes per second, all writers together */
+  rate: number;
+  durationMs: number;
+  warmupMs: number;
+  listeners: number;
+  writers: number;
+  fullDocument: boolean;
+  /** `--mix` text; default the original four kinds */
+  mix?: string;
+  staggerThresholdMs?: number;
+  /** keep every write off this shard's chunks (a sharded cluster's idle shard) */
+  coldShard?: string;
+  /** listeners per listener thread (default 25) */
+  listenersPerThread?: number;
+  /** how long listeners may take to receive the last writes after the writers stopped */
+  drainMs?: number;
+  /** Ctrl-C: ends the measurement early; the report is still made */
+  signal?: AbortSignal;
+  onProgress?: (progress: LatencyProgress) => void;
+  /** the resolved target, once known (tests inject faults through it) */
+  onTarget?: (info: { uri: string; windowStart?: number }) => void;
+  /** called once the measured window has begun */
+  onMeasuring?: (info: { uri: string; windowStart: number }) => void;
+}
+
+export type LatencyPhase = 'starting' | 'warmup' | 'measuring' | 'draining';
+
+export interface LatencyProgress {
+  phase: LatencyPhase;
+  /** ms into the current phase plan (warm-up + measurement) */
+  elapsedMs: number;
+  totalMs: number;
+  writes: number;
+  events: number;
+  behindMs: number;
+}
+
+export interface LatencyRunResult {
+  report: LatencyReport;
+  /** problems met by listeners or writers (the report is still complete up to them) */
+  errors: string[];
+  interrupted: boolean;
+}
+
+const PROGRESS_MS = 250;
+const DEFAULT_LISTENERS_PER_THREAD = 25;
+const STAGGERS_KEPT = 10;
+
+export async function runLatency(options: LatencyRunOptions): Promise<LatencyRunResult> {
+  validate(options);
+  let embedded: EmbeddedProcess | undefined;
+  try {
+    embedded = options.uri === undefined ? await startEmbeddedProcess() : undefined;
+    const uri = options.uri ?? embedded!.uri;
+    options.onTarget?.({ uri });
+    const client = await openClient(uri, { appName: 'ticker-bench' });
+    try {
+      return await measure(options, uri, client, embedded !== undefined);
+    } finally {
+      await client.close().catch(() => undefined);
+    }
+  } finally {
+    await embedded?.stop();
+  }
+}
+
+async function measure(options: LatencyRunOptions, uri: string, client: MongoClient, forked: boolean): Promise<LatencyRunResult> {
+  const { db, coll } = options;
+  const target = await describeTarget(client);
+  requireChangeStreams(target);
+  const notes: string[] = [];
+  const loaded = await ensureDataset(client, uri, db, coll, target, options.signal);
+  if (loaded) notes.push(`the data set was loaded before the run (${loaded} documents)`);
+  const chunkMap = target.topology === 'sharded' ? await readChunkMap(client, db, coll) : undefined;
+  if (options.coldShard !== undefined) {
+    if (!chunkMap) throw new UserError('--cold-shard needs a sharded collection whose chunk map (config.chunks) is readable');
+    if (!chunkMap.shards.includes(options.coldShard)) {
+      throw new UserError(`--cold-shard: no shard named ${options.coldShard} (shards: ${chunkMap.shards.join(', ')})`);
+    }
+    notes.push(`writes kept off shard ${options.coldShard}`);
+  }
+  if (forked) notes.push('embedded server, started by the harness in a process of its own');
+  const staggerThresholdMs = options.staggerThresholdMs ?? DEFAULT_STAGGER_THRESHOLD_MS;
+  const fenceId = `__ticker_fence_${randomUUID()}`;
+  const perThread = options.listenersPerThread ?? DEFAULT_LISTENERS_PER_THREAD;
+  const listenerGroups = groupListeners(options.listeners, perThread);
+  const listenerPool = new Piscina({
+    filename: new URL('./listener-worker.js', import.meta.url).href,
+    minThreads: listenerGroups.length, maxThreads: listenerGroups.length, atomics: 'disabled', idleTimeout: 1_000,
+  });
+  const writerPool = new Piscina({
+    filename: new URL('./writer-worker.js', import.meta.url).href,
+    minThreads: options.writers, maxThreads: options.writers, atomics: 'disabled', idleTimeout: 1_000,
+  });
+  const errors: string[] = [];
+  const ports: MessagePort[] = [];
+
+  try {
+    // Listeners first: every stream is open before the first write.
+    const listenerPorts: MessagePort[] = [];
+    const listenerEvents = listenerGroups.map(() => 0);
+    const listenerResults = listenerGroups.map((names, g) => {
+      const { port1, port2 } = new MessageChannel();
+      ports.push(port1);
+      listenerPorts.push(port1);
+      const ready = once(port1, 'ready');
+      port1.on('message', (m: { type: string; events?: number }) => {
+        if (m.type === 'progress') listenerEvents[g] = m.events ?? 0;
+      });
+      const task: ListenerTask = {
+        uri, db, coll, listeners: names, fullDocument: options.fullDocument, staggerThresholdMs, fenceId, port: port2,
+      };
+      const result = listenerPool.run(task, { transferList: [port2] }) as Promise<ListenerTaskResult>;
+      result.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
+      return { ready, result };
+    });
+    await Promise.all(listenerResults.map((l) => Promise.race([l.ready, l.result.then(() => failedEarly('listener'))])));
+
+    const writerRate = options.rate / options.writers;
+    const avoid = options.coldShard !== undefined && chunkMap ? rangesOf(chunkMap, options.coldShard) : undefined;
+    const writerProgress = Array.from({ length: options.writers }, () => ({ issued: 0, behindMs: 0 }));
+    const writers = Array.from({ length: options.writers }, (_, w) => {
+      const { port1, port2 } = new MessageChannel();
+      ports.push(port1);
+      const ready = once(port1, 'ready');
+      const done = new Promise<WriterResult>((resolve) => {
+        port1.on('message', (m: { type: string; batch?: WriteBatch; result?: WriterResult; issued?: number; behindMs?: number }) => {
+          if (m.type === 'writes') for (const p of listenerPorts) p.postMessage({ type: 'writes', batch: m.batch });
+          else if (m.type === 'progress') writerProgress[w] = { issued: m.issued ?? 0, behindMs: m.behindMs ?? 0 };
+          else if (m.type === 'done') resolve(m.result!);
+        });
+      });
+      const task: WriterTask = {
+        uri, db, coll, writerId: w, writers: options.writers, rate: writerRate, mix: options.mix, avoid, port: port2,
+      };
+      const finished = writerPool.run(task, { transferList: [port2] }) as Promise<void>;
+      finished.catch(() => undefined);
+      return { port: port1, ready, done, finished };
+    });
+    await Promise.all(writers.map((w) => Promise.race([w.ready, w.finished.then(() => failedEarly('writer'))])));
+
+    // The plan: warm-up, then the measured window, on one clock for every thread.
+    const totalMs = options.warmupMs + options.durationMs;
+    const startAt = epochNow() + 50;
+    const windowStart = startAt + options.warmupMs;
+    for (const p of listenerPorts) p.postMessage({ type: 'go', windowStart });
+    for (const w of writers) w.port.postMessage({ type: 'go', startAt, windowStart, durationMs: totalMs });
+
+    let phase: LatencyPhase = 'warmup';
+    let measuringSignalled = false;
+    const progress = (): void => {
+      const now = epochNow();
+      if (phase !== 'draining') phase = now < windowStart ? 'warmup' : 'measuring';
+      if (phase === 'measuring' && !measuringSignalled) {
+        measuringSignalled = true;
+        options.onMeasuring?.({ uri, windowStart });
+      }
+      options.onProgress?.({
+        phase,
+        elapsedMs: Math.min(totalMs, Math.max(0, now - startAt)),
+        totalMs,
+        writes: writerProgress.reduce((a, p) => a + p.issued, 0),
+        events: listenerEvents.reduce((a, b) => a + b, 0),
+        behindMs: Math.max(0, ...writerProgress.map((p) => p.behindMs)),
+      });
+    };
+    const ticker = setInterval(progress, PROGRESS_MS);
+    const stop = (): void => {
+      for (const w of writers) w.port.postMessage({ type: 'stop' });
+    };
+    options.signal?.addEventListener('abort', stop, { once: true });
+    if (options.signal?.aborted) stop();
+
+    let writerResults: WriterResult[];
+    try {
+      writerResults = await Promise.all(writers.map((w) => w.done));
+    } finally {
+      options.signal?.removeEventListener('abort', stop);
+    }
+    const endedAt = Math.max(windowStart, epochNow());
+    phase = 'draining';
+    progress();
+    for (const r of writerResults) if (r.error) errors.push(`writer ${r.writerId}: ${r.error}`);
+
+    // The fence: a write after every other one. A listener that receives it has received everything.
+    const collection = client.db(db).collection<{ _id: string }>(coll);
+    await collection.insertOne({ _id: fenceId }).catch((e: Error) => errors.push(`fence: ${e.message}`));
+    const drainMs = options.drainMs ?? (target.topology === 'sharded' ? 15_000 : 5_000);
+    for (const p of listenerPorts) p.postMessage({ type: 'finish', drainMs });
+    const groups = await Promise.all(listenerResults.map((l) => l.result));
+    clearInterval(ticker);
+    await Promise.all(writers.map((w) => w.finished));
+    await collection.deleteOne({ _id: fenceId }).catch(() => undefined);
+    for (const g of groups) errors.push(...g.errors.map((e) => `listener: ${e}`));
+
+    const report = buildReport({
+      options, uri, target, notes, chunkMap, groups, writerResults, windowStart, endedAt, staggerThresholdMs,
+      errors,
+    });
+    return { report, errors, interrupted: options.signal?.aborted === true };
+  } finally {
+    for (const p of ports) p.close();
+    if (options.signal?.aborted) {
+      await Promise.all([listenerPool.destroy(), writerPool.destroy()]);
+    } else {
+      await Promise.all([listenerPool.close(), writerPool.close()]);
+    }
+  }
+}
+
+interface BuildInput {
+  options: LatencyRunOptions;
+  uri: string;
+  target: Target;
+  notes: string[];
+  chunkMap: ChunkMap | undefined;
+  groups: ListenerTaskResult[];
+  writerResults: WriterResult[];
+  windowStart: number;
+  endedAt: number;
+  staggerThresholdMs: number;
+  errors: string[];
+}
+
+function buildReport(input: BuildInput): LatencyReport {
+  const { options, groups, writerResults, chunkMap } = input;
+  const encoded: Record<string, string> = {};
+  for (const name of EVENT_HISTOGRAMS) encoded[name] = addEncoded(groups.map((g) => g.histograms[name]));
+  encoded.writeAck = addEncoded(writerResults.map((w) => w.writeAck).filter((e) => e !== ''));
+  const histograms: Record<string, ReportHistogram> = {};
+  for (const name of HISTOGRAM_NAMES) {
+    histograms[name] = { unit: 'us', description: HISTOGRAM_DESCRIPTIONS[name], encoded: encoded[name]!, summary: summarizeEncoded(encoded[name]!) };
+  }
+
+  const perListener = groups.flatMap((g) => g.listeners);
+  const audit: Audit = {
+    ...perListener.reduce<AuditCounts>((sum, l) => addCounts(sum, l.audit), { expected: 0, received: 0, lost: 0, duplicated: 0 }),
+    perListener: perListener.map((l) => ({ listener: l.listener, ...l.audit })),
+  };
+
+  const gaps = addEncoded(groups.map((g) => g.staggers.gaps));
+  const worst: Stagger[] = groups
+    .flatMap((g) => g.staggers.worst)
+    .sort((a, b) => b.gapMs - a.gapMs)
+    .slice(0, STAGGERS_KEPT)
+    .map((s: StaggerRecord) => {
+      const stagger: Stagger = { startMs: round3(s.startMs), gapMs: round3(s.gapMs), burst: s.burst, listener: s.listener };
+      const shard = chunkMap ? attributeShard(s.ids, (id) => shardOf(chunkMap, id), chunkMap.shards) : undefined;
+      if (shard !== undefined) stagger.shard = shard;
+      return stagger;
+    });
+
+  const spec = parseMix(options.mix ?? 'original');
+  const mix = Object.fromEntries(OP_KINDS.filter((k) => spec[k] > 0).map((k) => [k, spec[k]]));
+  const ok = isAuditClean(audit) && input.errors.length === 0;
+  const target = input.target;
+  return {
+    format: REPORT_FORMAT,
+    version: REPORT_VERSION,
+    config: {
+      rate: options.rate,
+      durationMs: options.durationMs,
+      warmupMs: options.warmupMs,
+      listeners: options.listeners,
+      writers: options.writers,
+      fullDocument: options.fullDocument ? 'updateLookup' : 'default',
+      mix,
+      ...(options.coldShard !== undefined ? { coldShard: true } : {}),
+    },
+    target: {
+      uri: redactUri(input.uri),
+      embedded: target.isEmbedded,
+      serverVersion: target.serverVersion,
+      topology: target.topology === 'sharded' ? 'sharded' : 'replicaSet',
+      ...(target.shards !== undefined ? { shards: target.shards } : {}),
+      ...(input.notes.length > 0 ? { notes: input.notes } : {}),
+    },
+    startedAt: new Date(input.windowStart).toISOString(),
+    endedAt: new Date(input.endedAt).toISOString(),
+    durationMs: Math.round(input.endedAt - input.windowStart),
+    rate: {
+      requested: options.rate,
+      achieved: round3(writerResults.reduce((a, w) => a + w.achievedRate, 0)),
+      maxBehindMs: round3(Math.max(0, ...writerResults.map((w) => w.maxBehindMs))),
+      writes: writerResults.reduce((a, w) => a + w.writes, 0),
+      writeErrors: writerResults.reduce((a, w) => a + w.writeErrors, 0),
+    },
+    histograms,
+    staggers: {
+      thresholdMs: input.staggerThresholdMs,
+      count: groups.reduce((a, g) => a + g.staggers.count, 0),
+      histogram: { unit: 'us', encoded: gaps, summary: summarizeEncoded(gaps) },
+      worst,
+    },
+    timeline: mergeTimelines(groups, input.endedAt - input.windowStart),
+    audit,
+    ok,
+    perListener: perListener.map((l) => ({ listener: l.listener, events: l.events, p99us: l.p99us, maxUs: l.maxUs })),
+  };
+}
+
+/** Adds the listener threads' per-second histograms; seconds without events stay in the plot as zeros. */
+function mergeTimelines(groups: ListenerTaskResult[], windowMs: number): TimelineBucket[] {
+  const bySecond = new Map<number, string[]>();
+  for (const g of groups) {
+    for (const b of g.timeline) {
+      const list = bySecond.get(b.second) ?? [];
+      list.push(b.encoded);
+      bySecond.set(b.second, list);
+    }
+  }
+  const last = Math.max(Math.ceil(windowMs / 1000) - 1, ...bySecond.keys());
+  const buckets: TimelineBucket[] = [];
+  for (let second = 0; second <= last; second++) {
+    const h = decodeHistogram(addEncoded(bySecond.get(second) ?? []));
+    buckets.push(toTimelineBucket(second, h));
+    h.destroy();
+  }
+  return buckets;
+}
+
+/** Loads the data set when the collection is missing or empty; returns the documents written, or 0. */
+async function ensureDataset(client: MongoClient, uri: string, db: string, coll: string, target: Target, signal?: AbortSignal): Promise<number> {
+  const state = await collectionState(client, db, coll);
+  if (typeof state === 'number') return 0;
+  const summary = await runLoad({ uri, client, db, coll, target, signal });
+  return summary.documents;
+}
+
+/** Listener names "0".."N-1" in groups of at most `perThread`, spread evenly over the threads. */
+export function groupListeners(listeners: number, perThread: number): string[][] {
+  const threads = Math.max(1, Math.min(Math.ceil(listeners / perThread), Math.max(2, availableParallelism())));
+  const groups: string[][] = Array.from({ length: threads }, () => []);
+  for (let i = 0; i < listeners; i++) groups[i % threads]!.push(String(i));
+  return groups;
+}
+
+function validate(o: LatencyRunOptions): void {
+  if (!(o.rate > 0)) throw new UserError('--rate must be above zero');
+  if (!(o.durationMs > 0)) throw new UserError('--duration must be above zero');
+  if (!(o.listeners >= 1 && Number.isInteger(o.listeners))) throw new UserError('--listeners must be a whole number above zero');
+  if (!(o.writers >= 1 && Number.isInteger(o.writers))) throw new UserError('--writers must be a whole number above zero');
+  if (o.mix !== undefined) {
+    try {
+      parseMix(o.mix);
+    } catch (error) {
+      throw new UserError(`--mix: ${(error as Error).message}`);
+    }
+  }
+}
+
+function once(port: MessagePort, type: string): Promise<void> {
+  return new Promise((resolve) => {
+    const on = (m: { type?: string }): void => {
+      if (m?.type === type) {
+        port.off('message', on);
+        resolve();
+      }
+    };
+    port.on('message', on);
+  });
+}
+
+function failedEarly(what: string): never {
+  throw new Error(`a ${what} thread ended before it was ready`);
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

@@ -1,0 +1,159 @@
+/**
+ * A listener thread (piscina worker): one task runs a group of listeners, each its own change stream on
+ * the collection, and records their events with a ListenerGroupRecorder. Talks to the main thread over
+ * the task's MessagePort:
+ *   worker → main  { type: 'ready' } once every stream is open; { type: 'progress', events } each 500 ms
+ *   main → worker  { type: 'go', windowStart }; { type: 'writes', batch } (writer reports, in order);
+ *                  { type: 'finish', drainMs } after the last writes batch
+ * A listener ends when it receives the fence document (written after the last write) or when the drain
+ * time after 'finish' runs out. Measuring code: never prints.
+ */
+import type { EventEmitter } from 'node:events';
+import type { MessagePort } from 'node:worker_threads';
+import { MongoClient, type ChangeStream, type Document } from 'mongodb';
+import { epochNow } from '../mutate/timer.js';
+import { ListenerGroupRecorder, type ChangeEventLike, type GroupResult, type WriteBatch } from './recorder.js';
+
+export interface ListenerTask {
+  uri: string;
+  db: string;
+  coll: string;
+  /** names of the listeners in this group */
+  listeners: string[];
+  fullDocument: boolean;
+  staggerThresholdMs: number;
+  /** `_id` of the document written after the last write: a listener that receives it is complete */
+  fenceId: string;
+  port: MessagePort;
+}
+
+export interface ListenerTaskResult extends GroupResult {
+  errors: string[];
+}
+
+type MainMessage =
+  | { type: 'go'; windowStart: number }
+  | { type: 'writes'; batch: WriteBatch }
+  | { type: 'finish'; drainMs: number };
+
+const PROGRESS_MS = 500;
+
+export default async function listenerTask(task: ListenerTask): Promise<ListenerTaskResult> {
+  const { port } = task;
+  const client = new MongoClient(task.uri, {
+    appName: 'ticker-listener',
+    maxPoolSize: task.listeners.length + 2,
+    serverSelectionTimeoutMS: 5_000,
+  });
+  const errors: string[] = [];
+  let recorder: ListenerGroupRecorder | undefined;
+  let finishResolve!: (drainMs: number) => void;
+  const finished = new Promise<number>((resolve) => (finishResolve = resolve));
+  const early: WriteBatch[] = [];
+
+  port.on('message', (message: MainMessage) => {
+    switch (message.type) {
+      case 'go':
+        recorder = new ListenerGroupRecorder({
+          listeners: task.listeners,
+          windowStart: message.windowStart,
+          staggerThresholdMs: task.staggerThresholdMs,
+        });
+        for (const batch of early.splice(0)) recorder.onWrites(batch);
+        break;
+      case 'writes':
+        if (recorder) recorder.onWrites(message.batch);
+        else early.push(message.batch);
+        break;
+      case 'finish':
+        finishResolve(message.drainMs);
+        break;
+    }
+  });
+
+  const streams: ChangeStream[] = [];
+  const progress = setInterval(() => {
+    if (recorder) port.postMessage({ type: 'progress', events: recorder.eventCounts().reduce((a, b) => a + b, 0) });
+  }, PROGRESS_MS);
+  try {
+    await client.connect();
+    const collection = client.db(task.db).collection(task.coll);
+    const opened: Promise<void>[] = [];
+    const done: Promise<void>[] = [];
+    task.listeners.forEach((_, index) => {
+      const stream = collection.watch([], task.fullDocument ? { fullDocument: 'updateLookup' } : {});
+      streams.push(stream);
+      const { open, ended } = runListener(index, stream, task.fenceId, () => recorder, (e) => errors.push(e));
+      opened.push(open);
+      done.push(ended);
+    });
+    await Promise.all(opened);
+    port.postMessage({ type: 'ready' });
+
+    const drainMs = await finished;
+    const deadline = setTimeout(() => {
+      for (const stream of streams) void stream.close().catch(() => undefined);
+    }, drainMs);
+    await Promise.all(done);
+    clearTimeout(deadline);
+    const result = (recorder ?? new ListenerGroupRecorder({ listeners: task.listeners, windowStart: Infinity, staggerThresholdMs: task.staggerThresholdMs })).finish();
+    return { ...result, errors };
+  } finally {
+    clearInterval(progress);
+    port.removeAllListeners('message');
+    port.close();
+    await Promise.all(streams.map((s) => s.close().catch(() => undefined)));
+    await client.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Iterates one change stream. `open` resolves when the server has opened it (the aggregate replied), so
+ * writes made after it are seen; `ended` when the fence arrived or the stream was closed.
+ */
+function runListener(
+  index: number,
+  stream: ChangeStream,
+  fenceId: string,
+  recorder: () => ListenerGroupRecorder | undefined,
+  onError: (message: string) => void,
+): { open: Promise<void>; ended: Promise<void> } {
+  let replyTime: { t: number } | undefined;
+  let openResolve!: () => void;
+  const open = new Promise<void>((resolve) => (openResolve = resolve));
+  let watched: EventEmitter | undefined;
+  // The driver's change-stream cursor reports each aggregate/getMore reply; its operationTime is the
+  // server-side reference MongoDB's own latency test uses. A resume replaces the cursor: re-attach.
+  const attach = (): void => {
+    const cursor = (stream as unknown as { cursor?: EventEmitter }).cursor;
+    if (!cursor || cursor === watched) return;
+    watched = cursor;
+    const onReply = (response: { operationTime?: { t: number } } | undefined): void => {
+      if (response?.operationTime) replyTime = response.operationTime;
+    };
+    cursor.on('init', (response) => {
+      onReply(response);
+      openResolve();
+    });
+    cursor.on('more', onReply);
+  };
+  attach();
+
+  const ended = (async () => {
+    try {
+      for (;;) {
+        const event = (await stream.next()) as Document | null;
+        const receiptAt = epochNow();
+        if (event === null) break;
+        attach();
+        if (event.documentKey?._id === fenceId) break;
+        recorder()?.onEvent(index, event as ChangeEventLike, receiptAt, replyTime);
+      }
+    } catch (error) {
+      if (!stream.closed) onError(error instanceof Error ? error.message : String(error));
+    } finally {
+      openResolve(); // never leave the caller waiting on a stream that failed to open
+    }
+  })();
+  return { open, ended };
+}

@@ -1,0 +1,244 @@
+/**
+ * Records the change events of a group of listeners (one listener thread): latency histograms, the
+ * per-second timeline, staggers and the audit. Pure: fed events and the writers' reports, returns plain
+ * data that crosses threads (histograms as compressed base64). Measuring code: never prints.
+ */
+import { createLatencyMicros, encodeHistogram, recordMicros, summarize, type Histogram } from './histograms.js';
+import { ListenerReceipts, WriteLedger, WriteState, type AuditCounts } from './audit.js';
+import { keepWorst, StaggerDetector, type DetectedStagger } from './staggers.js';
+
+/** The histograms recorded per event in the listener threads (writeAck is recorded by the writers). */
+export const EVENT_HISTOGRAMS = ['endToEnd', 'uncorrected', 'commitToReceipt', 'serverSide'] as const;
+export type EventHistogramName = (typeof EVENT_HISTOGRAMS)[number];
+
+/** Staggers kept per listener with their document ids (the rest are only counted). */
+const WORST_KEPT = 10;
+
+/** A batch of writer reports. `writes` is flat: [w, seq, sentAt, state] per operation. */
+export interface WriteBatch {
+  writes: Float64Array;
+  /** acknowledged deletes, by `_id`, in send order */
+  deletes: { id: string; inWindow: boolean }[];
+}
+export const WRITE_FIELDS = 4;
+
+interface Tick {
+  seq: number;
+  at: number;
+  w: number;
+}
+
+/** The fields of a change event the recorder reads (the driver's ChangeStreamDocument fits). */
+export interface ChangeEventLike {
+  operationType: string;
+  documentKey?: { _id?: unknown };
+  fullDocument?: { tick?: Tick } | null;
+  updateDescription?: { updatedFields?: { tick?: Tick } };
+  wallTime?: Date;
+  clusterTime?: { t: number; i?: number };
+}
+
+export interface StaggerRecord {
+  listener: string;
+  /** ms since the start of the measured window */
+  startMs: number;
+  gapMs: number;
+  burst: number;
+  ids: string[];
+}
+
+export interface ListenerResult {
+  listener: string;
+  events: number;
+  p99us: number;
+  maxUs: number;
+  audit: AuditCounts;
+}
+
+export interface GroupResult {
+  histograms: Record<EventHistogramName, string>;
+  timeline: { second: number; encoded: string }[];
+  listeners: ListenerResult[];
+  staggers: { count: number; gaps: string; worst: StaggerRecord[] };
+  /** events whose tick could not be read (foreign writes), ignored */
+  foreign: number;
+}
+
+interface ListenerState {
+  name: string;
+  receipts: ListenerReceipts;
+  endToEnd: Histogram;
+  events: number;
+  detector: StaggerDetector;
+  worst: StaggerRecord[];
+}
+
+export interface RecorderOptions {
+  listeners: readonly string[];
+  /** epoch ms: writes intended before this are the warm-up */
+  windowStart: number;
+  staggerThresholdMs: number;
+}
+
+export class ListenerGroupRecorder {
+  private readonly ledger = new WriteLedger();
+  private readonly hist: Record<EventHistogramName, Histogram>;
+  private readonly states: ListenerState[];
+  /** receipts waiting for their write's actual send time: key w:seq → receipt times */
+  private readonly pending = new Map<string, number[]>();
+  private readonly timeline: { second: number; encoded: string }[] = [];
+  private currentSecond = -1;
+  private currentSecondHist: Histogram | undefined;
+  private staggerCount = 0;
+  private readonly gaps = createLatencyMicros();
+  private foreign = 0;
+
+  constructor(private readonly options: RecorderOptions) {
+    this.hist = {
+      endToEnd: createLatencyMicros(),
+      uncorrected: createLatencyMicros(),
+      commitToReceipt: createLatencyMicros(),
+      serverSide: createLatencyMicros(),
+    };
+    this.states = options.listeners.map((name) => {
+      const state: ListenerState = {
+        name,
+        receipts: new ListenerReceipts(),
+        endToEnd: createLatencyMicros(),
+        events: 0,
+        worst: [],
+        detector: undefined as unknown as StaggerDetector,
+      };
+      state.detector = new StaggerDetector(options.staggerThresholdMs, options.windowStart, (s) => this.onStagger(state, s));
+      return state;
+    });
+  }
+
+  /** The writers' reports: actual send times and what must be received. */
+  onWrites(batch: WriteBatch): void {
+    const { writes } = batch;
+    for (let k = 0; k + WRITE_FIELDS <= writes.length; k += WRITE_FIELDS) {
+      const w = writes[k]!;
+      const seq = writes[k + 1]!;
+      const sentAt = writes[k + 2]!;
+      const state = writes[k + 3]! as WriteState;
+      this.ledger.addWrite(w, seq, sentAt, state);
+      if (this.pending.size > 0) {
+        const key = `${w}:${seq}`;
+        const waiting = this.pending.get(key);
+        if (waiting) {
+          for (const receiptAt of waiting) recordMicros(this.hist.uncorrected, (receiptAt - sentAt) * 1000);
+          this.pending.delete(key);
+        }
+      }
+    }
+    for (const d of batch.deletes) this.ledger.addDelete(d.id, d.inWindow);
+  }
+
+  /**
+   * One event received by listener `index` at `receiptAt` (epoch ms); `replyTime` is the cluster time of
+   * the reply (aggregate/getMore) that carried it. Returns the document id when it is `fenceId`.
+   */
+  onEvent(index: number, event: ChangeEventLike, receiptAt: number, replyTime?: { t: number }): void {
+    const state = this.states[index]!;
+    const id = event.documentKey?._id;
+    const idText = typeof id === 'string' ? id : id === undefined ? undefined : String(id);
+    const committedAt = event.wallTime instanceof Date ? event.wallTime.getTime() : undefined;
+
+    if (event.operationType === 'delete') {
+      if (idText !== undefined) state.receipts.receiveDelete(idText);
+      if (receiptAt >= this.options.windowStart && committedAt !== undefined) state.detector.feed(receiptAt, committedAt, idText);
+      return;
+    }
+    const tick = event.operationType === 'insert' || event.operationType === 'replace'
+      ? event.fullDocument?.tick
+      : (event.updateDescription?.updatedFields?.tick ?? event.fullDocument?.tick);
+    if (!tick || typeof tick.seq !== 'number' || typeof tick.at !== 'number') {
+      this.foreign++;
+      return;
+    }
+    const w = tick.w ?? 0;
+    const inWindow = tick.at >= this.options.windowStart;
+    const first = state.receipts.receive(w, tick.seq, inWindow);
+    if (!inWindow || !first) return;
+
+    const endToEndUs = (receiptAt - tick.at) * 1000;
+    recordMicros(this.hist.endToEnd, endToEndUs);
+    recordMicros(state.endToEnd, endToEndUs);
+    state.events++;
+    this.recordTimeline(receiptAt, endToEndUs);
+    if (committedAt !== undefined) {
+      recordMicros(this.hist.commitToReceipt, (receiptAt - committedAt) * 1000);
+      state.detector.feed(receiptAt, committedAt, idText);
+    }
+    if (replyTime && event.clusterTime) {
+      // Cluster times count seconds: this figure has one-second resolution (MongoDB's own test uses it).
+      recordMicros(this.hist.serverSide, Math.max(0, replyTime.t - event.clusterTime.t) * 1_000_000);
+    }
+    const sentAt = this.ledger.sentAt(w, tick.seq);
+    if (sentAt !== undefined) recordMicros(this.hist.uncorrected, (receiptAt - sentAt) * 1000);
+    else {
+      const key = `${w}:${tick.seq}`;
+      const waiting = this.pending.get(key);
+      if (waiting) waiting.push(receiptAt);
+      else this.pending.set(key, [receiptAt]);
+    }
+  }
+
+  finish(): GroupResult {
+    this.closeSecond();
+    const listeners: ListenerResult[] = [];
+    const worst: StaggerRecord[] = [];
+    for (const state of this.states) {
+      state.detector.finish();
+      const s = summarize(state.endToEnd);
+      listeners.push({ listener: state.name, events: state.events, p99us: s.p99, maxUs: s.max, audit: this.ledger.audit(state.receipts) });
+      for (const stagger of state.worst) keepWorst(worst, stagger, WORST_KEPT);
+      state.endToEnd.destroy();
+    }
+    const histograms = Object.fromEntries(
+      EVENT_HISTOGRAMS.map((name) => [name, encodeHistogram(this.hist[name])]),
+    ) as Record<EventHistogramName, string>;
+    const result: GroupResult = {
+      histograms,
+      timeline: this.timeline,
+      listeners,
+      staggers: { count: this.staggerCount, gaps: encodeHistogram(this.gaps), worst: worst.sort((a, b) => b.gapMs - a.gapMs) },
+      foreign: this.foreign,
+    };
+    for (const name of EVENT_HISTOGRAMS) this.hist[name].destroy();
+    this.gaps.destroy();
+    return result;
+  }
+
+  /** Events counted so far per listener (for progress). */
+  eventCounts(): number[] {
+    return this.states.map((s) => s.events);
+  }
+
+  private onStagger(state: ListenerState, s: DetectedStagger): void {
+    this.staggerCount++;
+    recordMicros(this.gaps, s.gapMs * 1000);
+    keepWorst(state.worst, {
+      listener: state.name, startMs: s.startAt - this.options.windowStart, gapMs: s.gapMs, burst: s.burst, ids: s.ids,
+    }, WORST_KEPT);
+  }
+
+  /** Receipts come in time order within a thread: a second is closed (encoded, freed) when the next begins. */
+  private recordTimeline(receiptAt: number, micros: number): void {
+    const second = Math.max(0, Math.floor((receiptAt - this.options.windowStart) / 1000));
+    if (second !== this.currentSecond) {
+      this.closeSecond();
+      this.currentSecond = second;
+      this.currentSecondHist = createLatencyMicros();
+    }
+    recordMicros(this.currentSecondHist!, micros);
+  }
+
+  private closeSecond(): void {
+    if (!this.currentSecondHist) return;
+    this.timeline.push({ second: this.currentSecond, encoded: encodeHistogram(this.currentSecondHist) });
+    this.currentSecondHist.destroy();
+    this.currentSecondHist = undefined;
+  }
+}

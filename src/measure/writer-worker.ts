@@ -1,0 +1,180 @@
+/**
+ * A writer thread (piscina worker): one task runs the mutator (open loop, at `rate`) and reports, in
+ * batches over the task's MessagePort, each operation's actual send time and whether it was
+ * acknowledged (deletes: which `_id`), so the listener threads can compute the uncorrected latency and the audit. Write
+ * acknowledgement time is recorded here, in a histogram.
+ *   worker → main  { type: 'ready' }; { type: 'writes', batch }; { type: 'progress', ... };
+ *                  { type: 'done', result } (always the last message)
+ *   main → worker  { type: 'go', startAt, windowStart, durationMs }; { type: 'stop' }
+ * Measuring code: never prints.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { MongoClient, type CommandStartedEvent } from 'mongodb';
+import { detectLayout } from '../mutate/key-space.js';
+import { runMutator, type WriteEvent } from '../mutate/mutator.js';
+import { epochNow, hybridTimer } from '../mutate/timer.js';
+import { WriteState } from './audit.js';
+import { createLatencyMicros, encodeHistogram, recordMicros } from './histograms.js';
+import { WRITE_FIELDS, type WriteBatch } from './recorder.js';
+
+export interface WriterTask {
+  uri: string;
+  db: string;
+  coll: string;
+  writerId: number;
+  /** how many writers share the bulk `Z` symbols (each takes the numbers ≡ writerId mod writers) */
+  writers: number;
+  /** this writer's operations per second */
+  rate: number;
+  mix?: string;
+  /** bulk symbols in these [min, max) `_id` ranges are never written (a cold shard); null is unbounded */
+  avoid?: { min: string | null; max: string | null }[];
+  port: MessagePort;
+}
+
+export interface WriterResult {
+  writerId: number;
+  /** operations intended inside the measured window */
+  writes: number;
+  writeErrors: number;
+  /** writes per second inside the window */
+  achievedRate: number;
+  maxBehindMs: number;
+  /** write acknowledged − actual send, microseconds, acknowledged writes of the window */
+  writeAck: string;
+  firstError?: string;
+  error?: string;
+}
+
+type MainMessage = { type: 'go'; startAt: number; windowStart: number; durationMs: number } | { type: 'stop' };
+
+const FLUSH_MS = 5;
+const FLUSH_OPS = 512;
+
+export default async function writerTask(task: WriterTask): Promise<void> {
+  const { port } = task;
+  const stop = new AbortController();
+  let go: Extract<MainMessage, { type: 'go' }> | undefined;
+  let goResolve!: () => void;
+  const started = new Promise<void>((resolve) => (goResolve = resolve));
+  port.on('message', (message: MainMessage) => {
+    if (message.type === 'go') {
+      go = message;
+      goResolve();
+    } else {
+      stop.abort();
+      goResolve();
+    }
+  });
+
+  const writeAck = createLatencyMicros();
+  const result: WriterResult = { writerId: task.writerId, writes: 0, writeErrors: 0, achievedRate: 0, maxBehindMs: 0, writeAck: '' };
+  let buffer: number[] = [];
+  let deletes: WriteBatch['deletes'] = [];
+  const flush = (): void => {
+    if (buffer.length === 0 && deletes.length === 0) return;
+    const batch: WriteBatch = { writes: Float64Array.from(buffer), deletes };
+    port.postMessage({ type: 'writes', batch }, [batch.writes.buffer as ArrayBuffer]);
+    buffer = [];
+    deletes = [];
+  };
+
+  const client = new MongoClient(task.uri, { appName: 'ticker-writer', monitorCommands: true, serverSelectionTimeoutMS: 5_000 });
+  // Deletes carry no tick. The mix sends each z-insert right after its z-delete, with the same _id and
+  // the next seq (mix.ts, mutator.ts): the insert command names the symbol the delete (seq - 1) removed.
+  // Either may be known first: the delete's outcome (onWrite) or the insert's command.
+  const deletesBySeq = new Map<number, { inWindow: boolean }>();
+  const insertIdsBySeq = new Map<number, string>();
+  client.on('commandStarted', (e: CommandStartedEvent) => {
+    if (e.commandName !== 'insert' || e.command.insert !== task.coll) return;
+    const doc = e.command.documents?.[0];
+    const seq = doc?.tick?.seq;
+    if (typeof seq !== 'number' || typeof doc._id !== 'string' || doc.tick.w !== task.writerId) return;
+    const deleted = deletesBySeq.get(seq - 1);
+    if (deleted) {
+      deletesBySeq.delete(seq - 1);
+      deletes.push({ id: doc._id, inWindow: deleted.inWindow });
+    } else insertIdsBySeq.set(seq, doc._id);
+  });
+  const onDeleteAcknowledged = (seq: number, inWindow: boolean): void => {
+    const id = insertIdsBySeq.get(seq + 1);
+    if (id === undefined) deletesBySeq.set(seq, { inWindow });
+    else {
+      insertIdsBySeq.delete(seq + 1);
+      deletes.push({ id, inWindow });
+    }
+  };
+
+  const timer = setInterval(flush, FLUSH_MS);
+  try {
+    await client.connect();
+    const layout = await detectLayout(client.db(task.db).collection<{ _id: string }>(task.coll));
+    port.postMessage({ type: 'ready' });
+    await started;
+    if (!go || stop.signal.aborted) return;
+    const { windowStart } = go;
+    await hybridTimer().waitUntil(go.startAt, stop.signal);
+
+    let lastIntended = 0;
+    const onWrite = (e: WriteEvent): void => {
+      const inWindow = e.intendedAt >= windowStart;
+      const isDelete = e.kind === 'z-delete';
+      const state = !e.ok || isDelete ? WriteState.NotCounted : inWindow ? WriteState.Expected : WriteState.Warmup;
+      buffer.push(task.writerId, e.seq, e.sentAt, state);
+      if (isDelete && e.ok) onDeleteAcknowledged(e.seq, inWindow);
+      if (e.kind === 'z-insert') insertIdsBySeq.delete(e.seq); // settled: its delete was already matched or failed
+      if (inWindow) {
+        result.writes++;
+        if (!e.ok) result.writeErrors++;
+        else recordMicros(writeAck, (e.doneAt - e.sentAt) * 1000);
+        const behind = e.sentAt - e.intendedAt;
+        if (behind > result.maxBehindMs) result.maxBehindMs = behind;
+        if (e.intendedAt > lastIntended) lastIntended = e.intendedAt;
+      }
+      if (buffer.length >= FLUSH_OPS * WRITE_FIELDS) flush();
+    };
+
+    const summary = await runMutator({
+      client,
+      db: task.db,
+      coll: task.coll,
+      rate: task.rate,
+      durationMs: go.durationMs,
+      mix: task.mix,
+      signal: stop.signal,
+      writerId: task.writerId,
+      layout,
+      symbolFilter: symbolFilter(task),
+      onWrite,
+      onProgress: (p) => port.postMessage({ type: 'progress', issued: p.issued, behindMs: p.behindMs }),
+      progressIntervalMs: 500,
+    });
+    const windowEnd = Math.max(epochNow(), windowStart);
+    const windowMs = Math.min(windowEnd, go.startAt + go.durationMs) - windowStart;
+    result.achievedRate = windowMs > 0 ? (result.writes * 1000) / windowMs : 0;
+    const firstError = Object.values(summary.firstErrorByKind)[0];
+    if (firstError !== undefined) result.firstError = firstError;
+  } catch (error) {
+    result.error = error instanceof Error ? error.message : String(error);
+  } finally {
+    clearInterval(timer);
+    flush();
+    result.writeAck = encodeHistogram(writeAck);
+    writeAck.destroy();
+    port.postMessage({ type: 'done', result });
+    port.removeAllListeners('message');
+    port.close();
+    await client.close().catch(() => undefined);
+  }
+}
+
+/** Bulk symbols this writer may pick: its share of the numbers, outside the avoided ranges. */
+function symbolFilter(task: WriterTask): ((symbol: string) => boolean) | undefined {
+  const avoid = task.avoid ?? [];
+  if (task.writers <= 1 && avoid.length === 0) return undefined;
+  return (symbol) => {
+    if (task.writers > 1 && Number(symbol.slice(1)) % task.writers !== task.writerId) return false;
+    for (const r of avoid) if ((r.min === null || symbol >= r.min) && (r.max === null || symbol < r.max)) return false;
+    return true;
+  };
+}

@@ -1,0 +1,204 @@
+import type { Collection, MongoClient } from 'mongodb';
+import { requireLoaded } from '../connect/collection.js';
+import type { BulkLayout, Random } from '../load/dataset.js';
+import { detectLayout } from './key-space.js';
+import { LagStats, type LagSummary } from './lag-stats.js';
+import { createMix, ORIGINAL_MIX, parseMix, type MixOp, type MixSpec, type OpKind, type Tick } from './mix.js';
+import { runOpenLoop, type ScheduledOp } from './scheduler.js';
+import { epochNow, type Timer } from './timer.js';
+
+export type CountsByKind = Record<OpKind, number>;
+
+export interface MutatorProgress {
+  elapsedMs: number;
+  issued: number;
+  inFlight: number;
+  opsByKind: CountsByKind;
+  errorsByKind: CountsByKind;
+  /** Send lag of the latest operation, ms. */
+  behindMs: number;
+}
+
+/** One finished write, for a caller that records latency (e.g. into a histogram). Times on the timer clock. */
+export interface WriteEvent {
+  kind: OpKind;
+  seq: number;
+  intendedAt: number;
+  sentAt: number;
+  doneAt: number;
+  ok: boolean;
+}
+
+export interface MutatorOptions {
+  client: MongoClient;
+  db: string;
+  coll: string;
+  /** Operations per second. */
+  rate: number;
+  durationMs: number;
+  /** A spec or `--mix` text; default: the original four kinds, once each per round. */
+  mix?: MixSpec | string;
+  signal?: AbortSignal;
+  onProgress?: (progress: MutatorProgress) => void;
+  progressIntervalMs?: number;
+  onWrite?: (event: WriteEvent) => void;
+  /** Written into every tick as `w`. */
+  writerId?: number;
+  maxInFlight?: number;
+  /** The bulk key space; read from the collection when absent. */
+  layout?: BulkLayout;
+  symbolFilter?: (symbol: string) => boolean;
+  random?: Random;
+  timer?: Timer;
+}
+
+export interface MutatorSummary {
+  requestedRate: number;
+  achievedRate: number;
+  elapsedMs: number;
+  mix: MixSpec;
+  opsByKind: CountsByKind;
+  errorsByKind: CountsByKind;
+  /** The first error message seen for each kind that failed. */
+  firstErrorByKind: Partial<Record<OpKind, string>>;
+  maxBehindMs: number;
+  /** Send lag: actual send − intended time, ms. */
+  lag: LagSummary;
+}
+
+type TickedDoc = { _id: string; price: number; tick?: Tick };
+
+const zeroCounts = (): CountsByKind => ({ familiar: 0, 'a-update': 0, 'z-delete': 0, 'z-insert': 0 });
+
+/**
+ * Drives the collection with the operation mix at a constant rate (open loop) and returns plain numbers.
+ * Never prints. Refuses an empty collection. Each `z-insert` is sent only after its `z-delete` finished
+ * (same `_id`), and a `Z` symbol is not picked again while its pair is in flight.
+ */
+export async function runMutator(options: MutatorOptions): Promise<MutatorSummary> {
+  const { client, db, coll, rate, durationMs, signal } = options;
+  await requireLoaded(client, db, coll);
+  const collection: Collection<TickedDoc> = client.db(db).collection<TickedDoc>(coll);
+  const layout = options.layout ?? (await detectLayout(client.db(db).collection<{ _id: string }>(coll)));
+  const spec = typeof options.mix === 'string' ? parseMix(options.mix) : (options.mix ?? ORIGINAL_MIX);
+
+  const zInFlight = new Map<string, Promise<unknown>>();
+  const userFilter = options.symbolFilter;
+  const nextOp = createMix({
+    spec,
+    layout,
+    writerId: options.writerId ?? 0,
+    random: options.random,
+    symbolFilter: (symbol) => !zInFlight.has(symbol) && (userFilter?.(symbol) ?? true),
+  });
+
+  const opsByKind = zeroCounts();
+  const errorsByKind = zeroCounts();
+  const firstErrorByKind: Partial<Record<OpKind, string>> = {};
+  const lag = new LagStats();
+  let issued = 0;
+  let settled = 0;
+  let behindMs = 0;
+  let lastScheduled: { seq: number; kind: OpKind } | undefined;
+  let startedAt: number | undefined;
+  const now = (): number => options.timer?.now() ?? epochNow();
+
+  const fail = (kind: OpKind, message: string): void => {
+    errorsByKind[kind]++;
+    firstErrorByKind[kind] ??= message;
+  };
+
+  const issue = async (scheduled: ScheduledOp): Promise<void> => {
+    startedAt ??= scheduled.intendedAt;
+    behindMs = scheduled.lagMs;
+    lag.record(scheduled.lagMs);
+    const op = nextOp(scheduled.seq, scheduled.intendedAt);
+    lastScheduled = { seq: scheduled.seq, kind: op.kind };
+    await send(op, scheduled);
+  };
+
+  const send = async (op: MixOp, scheduled: ScheduledOp): Promise<void> => {
+    issued++;
+    let ok = false;
+    try {
+      const problem = await write(collection, op, zInFlight);
+      if (problem) fail(op.kind, problem);
+      else {
+        opsByKind[op.kind]++;
+        ok = true;
+      }
+    } catch (error) {
+      fail(op.kind, error instanceof Error ? error.message : String(error));
+    } finally {
+      settled++;
+      options.onWrite?.({ kind: op.kind, seq: scheduled.seq, intendedAt: scheduled.intendedAt, sentAt: scheduled.sentAt, doneAt: now(), ok });
+    }
+  };
+
+  const progress = (): void =>
+    options.onProgress?.({
+      elapsedMs: startedAt === undefined ? 0 : now() - startedAt,
+      issued,
+      inFlight: issued - settled,
+      opsByKind: { ...opsByKind },
+      errorsByKind: { ...errorsByKind },
+      behindMs,
+    });
+  const ticker = options.onProgress ? setInterval(progress, options.progressIntervalMs ?? 1000) : undefined;
+  ticker?.unref();
+
+  try {
+    const stats = await runOpenLoop(
+      { rate, durationMs, signal, maxInFlight: options.maxInFlight, timer: options.timer },
+      issue,
+    );
+    // The plan (or Ctrl-C) may end between a delete and its insert: put the symbol back, or the data set shrinks.
+    if (lastScheduled?.kind === 'z-delete') {
+      const seq = lastScheduled.seq + 1;
+      const at = now();
+      await send(nextOp(seq, at), { seq, intendedAt: at, sentAt: at, lagMs: 0 });
+    }
+    return {
+      requestedRate: rate,
+      achievedRate: stats.achievedRate,
+      elapsedMs: stats.elapsedMs,
+      mix: spec,
+      opsByKind,
+      errorsByKind,
+      firstErrorByKind,
+      maxBehindMs: stats.maxBehindMs,
+      lag: lag.summary(),
+    };
+  } finally {
+    if (ticker) clearInterval(ticker);
+    progress();
+  }
+}
+
+/** Sends one operation; returns a problem description when the server accepted it but nothing changed. */
+async function write(collection: Collection<TickedDoc>, op: MixOp, zInFlight: Map<string, Promise<unknown>>): Promise<string | undefined> {
+  switch (op.kind) {
+    case 'familiar':
+    case 'a-update': {
+      const result = await collection.updateOne(op.filter, op.update);
+      return result.matchedCount === 0 ? `no document with _id ${op.filter._id}` : undefined;
+    }
+    case 'z-delete': {
+      const deleting = collection.deleteOne(op.filter);
+      zInFlight.set(op.filter._id, deleting);
+      const result = await deleting;
+      return result.deletedCount === 0 ? `no document with _id ${op.filter._id}` : undefined;
+    }
+    case 'z-insert': {
+      const symbol = op.doc._id;
+      try {
+        // The insert must not overtake its delete: they may travel on different connections.
+        await zInFlight.get(symbol)?.catch(() => undefined);
+        await collection.insertOne(op.doc);
+        return undefined;
+      } finally {
+        zInFlight.delete(symbol);
+      }
+    }
+  }
+}

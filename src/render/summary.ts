@@ -1,0 +1,51 @@
+/**
+ * Load and mutate results as text: pure functions from the plain summary objects to strings.
+ */
+import pc from 'picocolors';
+import type { LoadSummary } from '../load/loader.js';
+import type { MutatorProgress, MutatorSummary } from '../mutate/mutator.js';
+import { OP_KINDS } from '../mutate/mix.js';
+import { formatMix } from '../mutate/mix.js';
+
+const n = (value: number): string => Math.round(value).toLocaleString('en-US');
+
+export function renderLoadSummary(summary: LoadSummary, { colour }: { colour: boolean }): string {
+  const c = pc.createColors(colour);
+  const head = summary.interrupted
+    ? c.yellow(`interrupted: ${summary.namespace} holds ${n(summary.documents)} of ${n(summary.planned)} documents`)
+    : `${c.green('loaded')} ${n(summary.documents)} documents into ${summary.namespace}`;
+  const detail = `${summary.seconds.toFixed(2)} s, ${n(summary.docsPerSecond)} docs/s, ${summary.workers} worker${summary.workers === 1 ? '' : 's'}, batches of ${n(summary.batchSize)}`;
+  const extra: string[] = [];
+  if (!summary.interrupted) extra.push(`${n(summary.bulk)} bulk + ${summary.familiar} familiar symbols`);
+  if (summary.sharded) extra.push('sharded on { _id: 1 }');
+  if (summary.retriedBatches > 0) extra.push(`${summary.retriedBatches} batch${summary.retriedBatches === 1 ? '' : 'es'} retried`);
+  return [head, `  ${detail}`, ...(extra.length ? [`  ${extra.join(', ')}`] : [])].join('\n');
+}
+
+export function renderMutateSummary(summary: MutatorSummary, { colour, interrupted = false }: { colour: boolean; interrupted?: boolean }): string {
+  const c = pc.createColors(colour);
+  const total = OP_KINDS.reduce((sum, kind) => sum + summary.opsByKind[kind], 0);
+  const errors = OP_KINDS.reduce((sum, kind) => sum + summary.errorsByKind[kind], 0);
+  const lines = [
+    `${interrupted ? c.yellow('stopped') : c.green('done')}: ${n(total)} operations in ${(summary.elapsedMs / 1000).toFixed(1)} s, ` +
+      `${summary.achievedRate.toFixed(summary.achievedRate < 100 ? 2 : 0)} ops/s achieved of ${summary.requestedRate} requested (mix ${formatMix(summary.mix)})`,
+  ];
+  for (const kind of OP_KINDS) {
+    if (summary.mix[kind] === 0) continue;
+    const err = summary.errorsByKind[kind];
+    const first = summary.firstErrorByKind[kind];
+    lines.push(`  ${kind.padEnd(9)} ${n(summary.opsByKind[kind]).padStart(9)}${err > 0 ? c.red(`  ${n(err)} errors (${first ?? ''})`) : ''}`);
+  }
+  lines.push(`  send lag p50 ${summary.lag.p50.toFixed(2)} ms, p99 ${summary.lag.p99.toFixed(2)} ms, max ${summary.lag.max.toFixed(2)} ms`);
+  if (errors > 0) lines.push(c.red(`  ${n(errors)} errors`));
+  return lines.join('\n');
+}
+
+/** The live counter line (TTY only): one line, rewritten in place by the caller. */
+export function renderMutateProgress(progress: MutatorProgress, requestedRate: number): string {
+  const total = OP_KINDS.reduce((sum, kind) => sum + progress.opsByKind[kind], 0);
+  const errors = OP_KINDS.reduce((sum, kind) => sum + progress.errorsByKind[kind], 0);
+  const rate = progress.elapsedMs > 0 ? (progress.issued * 1000) / progress.elapsedMs : 0;
+  const kinds = OP_KINDS.map((kind) => `${kind} ${n(progress.opsByKind[kind])}`).join(' · ');
+  return `${(progress.elapsedMs / 1000).toFixed(0)}s · ${n(total)} ops · ${rate.toFixed(1)}/${requestedRate} ops/s · ${kinds} · errors ${n(errors)} · in flight ${progress.inFlight}`;
+}

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { parseReport } from '../../src/report/model.js';
+import { makeReport, values } from '../unit/latency-report-fixture.js';
+
+// dist/test/commands → the repository root, where bin/run.js lives
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const run = promisify(execFile);
+
+async function ticker(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [join(repo, 'bin', 'run.js'), ...args], {
+      cwd: repo,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ticker-report-cmd-'));
+  await writeFile(join(dir, 'a.json'), JSON.stringify(makeReport({ endToEnd: values(30) })));
+  await writeFile(join(dir, 'b.json'), JSON.stringify(makeReport({ endToEnd: values(20, 1000, 7000), gapsMs: [300] })));
+  await writeFile(join(dir, 'not-a-report.json'), JSON.stringify({ hello: 'world' }));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+test('report merge adds the reports and writes the merged files', async () => {
+  const out = join(dir, 'merged');
+  const { code, stdout, stderr } = await ticker('report', 'merge', join(dir, 'a.json'), join(dir, 'b.json'), '--out-dir', out);
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /│ endToEnd\s+│.*│\s+50 │/);
+  const files = await readdir(out);
+  assert.equal(files.length, 4);
+  const json = files.find((f) => f.endsWith('.json'))!;
+  const merged = parseReport(JSON.parse(await readFile(join(out, json), 'utf8')), json);
+  assert.equal(merged.histograms.endToEnd!.summary.count, 50);
+  assert.equal(merged.audit.received, 50);
+  assert.equal(merged.staggers.count, 1);
+});
+
+test('report merge --json returns the merged report as plain data', async () => {
+  const { code, stdout } = await ticker('report', 'merge', join(dir, 'a.json'), join(dir, 'b.json'), '--out-dir', join(dir, 'j'), '--json');
+  assert.equal(code, 0);
+  const result = JSON.parse(stdout) as { files: { json: string }; report: { rate: { writes: number } } };
+  assert.equal(result.report.rate.writes, 50);
+  assert.match(result.files.json, /latency-merged-.*\.json$/);
+});
+
+test('report compare prints base against new', async () => {
+  const { code, stdout } = await ticker('report', 'compare', join(dir, 'a.json'), join(dir, 'b.json'), '--json');
+  assert.equal(code, 0);
+  const { rows } = JSON.parse(stdout) as { rows: Array<{ histogram: string; percentile: string }> };
+  assert.ok(rows.some((r) => r.histogram === 'endToEnd' && r.percentile === 'p99'));
+});
+
+test('a file that is not a report fails with one stderr line and no stack trace', async () => {
+  const bad = join(dir, 'not-a-report.json');
+  for (const args of [
+    ['report', 'merge', join(dir, 'a.json'), bad, '--out-dir', join(dir, 'never')],
+    ['report', 'compare', bad, join(dir, 'a.json')],
+  ]) {
+    const { code, stderr } = await ticker(...args);
+    assert.notEqual(code, 0);
+    assert.equal(stderr, `Error: ${bad} is not a ticker latency report (format is missing)\n`);
+  }
+  const missing = await ticker('report', 'compare', join(dir, 'a.json'), join(dir, 'nope.json'));
+  assert.notEqual(missing.code, 0);
+  assert.equal(missing.stderr, `Error: cannot read ${join(dir, 'nope.json')}: no such file\n`);
+});

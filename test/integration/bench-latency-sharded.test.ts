@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { MongoClient } from 'mongodb';
+import { openClient } from '../../src/connect/client.js';
+import { describeTarget } from '../../src/connect/topology.js';
+import { bulkDocs, bulkLayout, familiarDocs, seededRandom, type StockDoc } from '../../src/load/dataset.js';
+import { prepareShardedCollection } from '../../src/load/sharding.js';
+import type { ShardedCluster } from '../../src/embedded/sharded/index.js';
+import { runLatency } from '../../src/measure/latency-run.js';
+import { AGAINST_REAL_DEPLOYMENT, uniqueDbName } from '../helpers/target.js';
+
+describe('bench latency on the embedded sharded cluster', { skip: AGAINST_REAL_DEPLOYMENT ? 'needs the embedded sharded cluster' : false }, () => {
+  let cluster: ShardedCluster;
+  let client: MongoClient;
+  const db = uniqueDbName('ticker_latency_sh');
+
+  before(async () => {
+    const { startShardedCluster } = await import('../../src/embedded/sharded/index.js');
+    cluster = await startShardedCluster({ port: 0, shards: 2, noopIntervalMs: 3_000 });
+    client = await openClient(cluster.uri);
+    const layout = bulkLayout(2_000);
+    await prepareShardedCollection(client, db, 'stocksymbols', { target: await describeTarget(client), layout });
+    const random = seededRandom(9);
+    await client.db(db).collection<StockDoc>('stocksymbols').insertMany([...bulkDocs(layout, 0, layout.count, random), ...familiarDocs(random)]);
+  });
+  after(async () => {
+    await client?.close();
+    await cluster?.stop();
+  });
+
+  it('with writes kept off one shard, staggers appear and name that shard; nothing is lost', async () => {
+    const { report, errors } = await runLatency({
+      uri: cluster.uri, db, coll: 'stocksymbols', rate: 50, durationMs: 4_000, warmupMs: 500,
+      listeners: 1, writers: 1, fullDocument: false, mix: 'a-update,z-delete,z-insert', coldShard: 'shard1',
+    });
+    assert.deepEqual(errors, []);
+    assert.equal(report.target.topology, 'sharded');
+    assert.equal(report.audit.lost, 0);
+    assert.equal(report.audit.duplicated, 0);
+    assert.ok(report.staggers.count >= 1, `staggers: ${report.staggers.count}`);
+    assert.equal(report.staggers.worst[0]!.shard, 'shard1');
+  });
+});
