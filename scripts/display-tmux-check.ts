@@ -93,6 +93,12 @@ export async function checkDisplayInTmux(options: { timeoutMs?: number; log?: (l
         if (!mdbRaw || !/\x1b\[[0-9;]*7[0-9;]*m/.test(mdbRaw)) problems.push('the changed MDB row is not highlighted (reverse video)');
         log('update shown');
       }
+      // Resize: the table redraws for the new size (the company column goes below 64 columns).
+      await tmux('resize-window', '-t', 'check', '-x', '50', '-y', '24');
+      if (await waitForScreen((text) => !text.includes('MongoDB Inc.') && /^MDB +\d+/m.test(text), 'a redraw after resizing to 50x24')) {
+        if (screen.split('\n').some((line) => line.length > 50)) problems.push('a line is wider than the resized pane');
+        log('resize handled');
+      }
     }
   } finally {
     await tmux('kill-server').catch(() => undefined);

@@ -30,7 +30,7 @@ export interface SoakOptions {
   /** Gap between faults [min, max] ms; undefined: no faults. */
   faultEveryMs?: [number, number];
   seed?: number;
-  /** Oplog entries kept (bounds the oplog); default 60 s of writes. */
+  /** Oplog entries kept (bounds the oplog); default 10 s of writes, so it is full well within the first minute. */
   oplogEntries?: number;
   sampleEveryMs?: number;
   /** Run the server on its own thread (default), so that it and the clients use two cores. */
@@ -170,7 +170,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const keysPerLane = options.keysPerLane ?? 2_000;
   const log = options.log ?? (() => {});
   const sampleEveryMs = options.sampleEveryMs ?? 10_000;
-  const settings: ServerSettings = { oplogEntries: options.oplogEntries ?? Math.max(10_000, options.rate * 60), faultEveryMs: options.faultEveryMs, seed: options.seed ?? 42 };
+  const settings: ServerSettings = { oplogEntries: options.oplogEntries ?? Math.max(10_000, options.rate * 10), faultEveryMs: options.faultEveryMs, seed: options.seed ?? 42 };
   const embedded = options.serverInWorker === false ? await localServer(settings) : await workerServer(settings);
   const problems: string[] = [];
   const faults: Partial<Record<FaultKind, number>> = {};

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { openClient } from '../connect/client.js';
+import { requireLoaded } from '../connect/collection.js';
 import { resolveUri } from '../connect/uri.js';
 import { formatMix, parseMix, type MixSpec } from '../mutate/mix.js';
 import { runMutator, type MutatorSummary } from '../mutate/mutator.js';
@@ -42,6 +43,7 @@ export default class Mutate extends TickerCommand {
     process.once('SIGINT', onSigint);
     const live = process.stderr.isTTY === true && !this.jsonEnabled();
     try {
+      await requireLoaded(client, flags.db, flags.collection); // before announcing anything
       if (!this.jsonEnabled()) {
         const mixText = flags.mix ? formatMix(flags.mix) : 'original';
         this.logToStderr(`mutating ${flags.db}.${flags.collection} at ${flags.rate} ops/s (mix ${mixText})${flags.duration ? ` for ${flags.duration / 1000}s` : ''}; Ctrl-C to stop`);

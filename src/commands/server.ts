@@ -1,31 +1,69 @@
 import { Flags } from '@oclif/core';
-import { nextStopSignal, runForegroundServer, type ServerRunSummary } from '../embedded/cli-server.js';
-import { DEFAULT_OPLOG_ENTRIES, DEFAULT_PORT, DEFAULT_REPLICA_SET, type EmbeddedServerOptions } from '../embedded/index.js';
+import { parseAuthSpec } from '../embedded/auth/index.js';
+import { nextStopSignal, runForegroundServer, type ForegroundServerOptions, type ServerRunSummary } from '../embedded/cli-server.js';
+import { parseFault } from '../embedded/faults.js';
+import { UserError } from '../util/errors.js';
+import { DEFAULT_OPLOG_ENTRIES, DEFAULT_PORT, DEFAULT_REPLICA_SET } from '../embedded/index.js';
 import { TickerCommand } from '../util/command-base.js';
-import { positiveIntFlag } from '../util/flags.js';
+import { durationFlag, positiveIntFlag } from '../util/flags.js';
 
-/** The flags of `ticker server`; each maps to one field of EmbeddedServerOptions in `serverOptions`. */
+/** The flags of `ticker server`; each maps to one field of ForegroundServerOptions in `serverOptions`. */
 export const serverFlags = {
   port: Flags.integer({ description: 'TCP port to listen on (0 picks a free one and prints it)', default: DEFAULT_PORT, min: 0, max: 65535 }),
-  host: Flags.string({ description: 'address to bind (0.0.0.0 for every interface; the machine name is then advertised)', default: '127.0.0.1' }),
+  host: Flags.string({ description: 'address to bind (0.0.0.0 for every interface needs --auth, or --insecure-bind)', default: '127.0.0.1' }),
   'replica-set': Flags.string({ description: 'replica-set name the server reports (setName)', default: DEFAULT_REPLICA_SET }),
-  'oplog-size': positiveIntFlag({ description: 'oplog entries kept; resuming a change stream from before the oldest fails with ChangeStreamHistoryLost', default: DEFAULT_OPLOG_ENTRIES }),
+  'oplog-size': positiveIntFlag({ description: 'oplog entries kept (per shard with --sharded); resuming from before the oldest fails with ChangeStreamHistoryLost', default: DEFAULT_OPLOG_ENTRIES }),
+  auth: Flags.string({ description: 'require SCRAM-SHA-256 authentication as this user (user:password, a root user in admin)' }),
+  'insecure-bind': Flags.boolean({ description: 'allow binding a non-loopback address without --auth', default: false }),
+  sharded: Flags.boolean({ description: 'run a mongos in front of in-memory shards instead of a replica-set primary', default: false }),
+  shards: positiveIntFlag({ description: 'number of shards (with --sharded)', default: 3 }),
+  'noop-interval': durationFlag({ description: "each idle shard's periodic no-op interval, as periodicNoopIntervalSecs (with --sharded)", default: 10_000 }),
+  'shard-ports': Flags.boolean({ description: 'also give each shard a port of its own, to look at one shard directly (with --sharded)', default: false }),
+  fault: Flags.string({ description: 'a fault to inject again and again: drop, stepdown[:2s], pause[:1s] or restart[:200ms] (repeatable)', multiple: true }),
+  'fault-every': durationFlag({ description: 'time between injected faults (with --fault)', default: 10_000 }),
+  'fault-seed': Flags.integer({ description: 'seed of the fault sequence (with --fault)', default: 1 }),
 };
 
-type ServerFlags = { port: number; host: string; 'replica-set': string; 'oplog-size': number };
+type ServerFlags = {
+  port: number; host: string; 'replica-set': string; 'oplog-size': number; auth?: string; 'insecure-bind': boolean;
+  sharded: boolean; shards: number; 'noop-interval': number; 'shard-ports': boolean;
+  fault?: string[]; 'fault-every': number; 'fault-seed': number;
+};
 
-export function serverOptions(flags: ServerFlags): EmbeddedServerOptions {
-  return { port: flags.port, host: flags.host, replicaSet: flags['replica-set'], oplogEntries: flags['oplog-size'] };
+export function serverOptions(flags: ServerFlags): ForegroundServerOptions {
+  return {
+    port: flags.port,
+    host: flags.host,
+    replicaSet: flags['replica-set'],
+    oplogEntries: flags['oplog-size'],
+    auth: flags.auth === undefined ? undefined : asUserError(() => parseAuthSpec(flags.auth!)),
+    allowUnauthenticatedRemote: flags['insecure-bind'],
+    sharded: flags.sharded ? { shards: flags.shards, noopIntervalMs: flags['noop-interval'], shardPorts: flags['shard-ports'] } : undefined,
+    faults: flags.fault?.length
+      ? { faults: flags.fault.map((spec) => asUserError(() => parseFault(spec))), everyMs: flags['fault-every'], seed: flags['fault-seed'] }
+      : undefined,
+  };
+}
+
+function asUserError<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
 }
 
 export default class Server extends TickerCommand {
   static override description =
-    'Run the embedded in-memory MongoDB 7.0 replica-set primary in the foreground: prints the connection string, logs malformed connections to stderr, stops on Ctrl-C';
+    'Run the embedded in-memory MongoDB 7.0 server in the foreground (a replica-set primary, or with --sharded a mongos in front of shards): prints the connection string, logs malformed connections to stderr, stops on Ctrl-C';
 
   static override examples = [
     '<%= config.bin %> server',
     '<%= config.bin %> server --port 27018 --replica-set rs1',
     '<%= config.bin %> server --port 0 --oplog-size 100000',
+    '<%= config.bin %> server --sharded --shards 3 --noop-interval 10s',
+    '<%= config.bin %> server --auth admin:secret --host 0.0.0.0',
+    '<%= config.bin %> server --fault stepdown:2s --fault drop --fault-every 15s',
     'URI=$(<%= config.bin %> server --port 0 | head -1)',
   ];
 

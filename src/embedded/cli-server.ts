@@ -1,6 +1,9 @@
 import { UserError } from '../util/errors.js';
 import { startEmbeddedServer, type EmbeddedServer, type EmbeddedServerOptions } from './index.js';
 import { SERVER_VERSION } from './commands/hello.js';
+import type { DataNode } from './data-node.js';
+import { FaultPlan, type Fault } from './faults.js';
+import { startShardedServer, type ShardedServerFlags } from './sharded/cli.js';
 
 /** What `ticker server` needs besides the server's own options. */
 export interface ForegroundIo {
@@ -22,23 +25,83 @@ export interface ServerRunSummary {
   oplogEntries: number;
 }
 
+/** A started server, whichever kind: how to reach it, what to say about it, how to stop it. */
+interface RunningServer {
+  uri: string;
+  banner: string[];
+  contents(): Pick<ServerRunSummary, 'databases' | 'collections' | 'documents' | 'oplogEntries'>;
+  stop(): Promise<void>;
+}
+
+export interface ForegroundServerOptions extends EmbeddedServerOptions {
+  /** Start a mongos in front of in-memory shards instead of a replica-set primary. */
+  sharded?: Omit<ShardedServerFlags, 'host' | 'port' | 'oplogEntries' | 'log'>;
+  /** Faults to inject again and again (replica set only): the kinds and durations to draw from. */
+  faults?: { faults: Fault[]; everyMs: number; seed: number };
+}
+
 /** Starts the embedded server, prints how to connect, serves until `stopSignal`, stops and summarises. */
-export async function runForegroundServer(options: EmbeddedServerOptions, io: ForegroundIo): Promise<ServerRunSummary> {
+export async function runForegroundServer(options: ForegroundServerOptions, io: ForegroundIo): Promise<ServerRunSummary> {
   const started = Date.now();
-  const server = await startOrExplain({ ...options, log: (line) => io.err(line) });
-  const bound = server.host.includes(':') ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
-  io.err(`in-memory MongoDB ${SERVER_VERSION} replica-set primary (set ${server.server.topology.options.replicaSet}) listening on ${bound}; Ctrl-C stops it`);
-  io.out(server.uri);
+  const running = options.sharded ? await startSharded(options, io) : await startReplicaSet(options, io);
+  for (const line of running.banner) io.err(line);
+  io.out(running.uri);
   const stoppedBy = await io.stopSignal;
-  const summary = summarise(server, stoppedBy, Date.now() - started);
-  await server.stop();
+  const summary = { uri: running.uri, stoppedBy, uptimeMs: Date.now() - started, ...running.contents() };
+  await running.stop();
   io.err(renderSummary(summary));
   return summary;
 }
 
-async function startOrExplain(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
+async function startReplicaSet(options: ForegroundServerOptions, io: ForegroundIo): Promise<RunningServer> {
+  const server = await startOrExplain({ ...options, log: (line) => io.err(line) });
+  const bound = server.host.includes(':') ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
+  const banner = [`in-memory MongoDB ${SERVER_VERSION} replica-set primary (set ${server.server.topology.options.replicaSet}) listening on ${bound}${options.auth ? ' with SCRAM-SHA-256 authentication' : ''}; Ctrl-C stops it`];
+  let plan: FaultPlan | undefined;
+  if (options.faults) {
+    const { faults, everyMs, seed } = options.faults;
+    plan = new FaultPlan(server.server.faults, {
+      seed,
+      intervalMs: [everyMs, everyMs],
+      kinds: faults.map((f) => f.kind),
+      durationMs: Object.fromEntries(faults.map((f) => [f.kind, [f.durationMs, f.durationMs]])),
+      onFault: (fault, at) => io.err(`${at.toISOString()} fault: ${fault.kind}${fault.durationMs ? ` for ${fault.durationMs} ms` : ''}`),
+    }).start();
+    banner.push(`injecting ${faults.map((f) => f.kind).join('/')} every ${everyMs / 1000} s (seed ${seed})`);
+  }
+  return {
+    uri: server.uri,
+    banner,
+    contents: () => contentsOf([server.server.node]),
+    stop: async () => {
+      await plan?.stop();
+      await server.stop();
+    },
+  };
+}
+
+async function startSharded(options: ForegroundServerOptions, io: ForegroundIo): Promise<RunningServer> {
+  if (options.auth) throw new UserError('--auth is not supported with --sharded: the embedded sharded cluster runs without authentication');
+  if (options.faults) throw new UserError('--fault applies to the replica-set server, not to --sharded');
+  const handle = await explainListenErrors(options, () => startShardedServer({
+    ...options.sharded, host: options.host, port: options.port, oplogEntries: options.oplogEntries, log: (line) => io.err(line),
+  }));
+  return {
+    uri: handle.cluster.uri,
+    banner: handle.lines,
+    contents: () => contentsOf(handle.cluster.shards.map((s) => s.node)),
+    stop: () => handle.stop(),
+  };
+}
+
+function startOrExplain(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
+  return explainListenErrors(options, () => startEmbeddedServer(options));
+}
+
+/** Runs `start`, turning the usual reasons a listener cannot start into one line for the user. */
+async function explainListenErrors<T>(options: EmbeddedServerOptions, start: () => Promise<T>): Promise<T> {
   try {
-    return await startEmbeddedServer(options);
+    return await start();
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const where = `${options.host ?? '127.0.0.1'}:${options.port ?? 27017}`;
@@ -51,17 +114,22 @@ async function startOrExplain(options: EmbeddedServerOptions): Promise<EmbeddedS
   }
 }
 
-function summarise(server: EmbeddedServer, stoppedBy: string, uptimeMs: number): ServerRunSummary {
-  const { catalog, oplog } = server.server.node;
+function contentsOf(nodes: DataNode[]): Pick<ServerRunSummary, 'databases' | 'collections' | 'documents' | 'oplogEntries'> {
+  const databases = new Set<string>();
   let collections = 0;
   let documents = 0;
-  for (const db of catalog.databases.values()) {
-    for (const c of db.values()) {
-      collections++;
-      documents += c.docs.size;
+  let oplogEntries = 0;
+  for (const { catalog, oplog } of nodes) {
+    oplogEntries += oplog.size;
+    for (const [name, db] of catalog.databases) {
+      databases.add(name);
+      for (const c of db.values()) {
+        collections++;
+        documents += c.docs.size;
+      }
     }
   }
-  return { uri: server.uri, stoppedBy, uptimeMs, databases: catalog.databases.size, collections, documents, oplogEntries: oplog.size };
+  return { databases: databases.size, collections, documents, oplogEntries };
 }
 
 export function renderSummary(s: ServerRunSummary): string {

@@ -6,6 +6,7 @@ import { collectionState } from '../connect/collection.js';
 import { describeTarget, type Target } from '../connect/topology.js';
 import { UserError } from '../util/errors.js';
 import { DATASET_SIZES, FAMILIAR_SYMBOLS, familiarDocs, layoutFor, seededRandom, type StockDoc } from './dataset.js';
+import { insertSlice } from './insert-slice.js';
 import { prepareShardedCollection } from './sharding.js';
 import type { LoadTask, LoadTaskResult, LoadWorkerData } from './worker.js';
 
@@ -30,6 +31,10 @@ export interface LoadOptions {
   /** Test hooks, passed to the workers. */
   maxAttempts?: number;
   failFirstAttemptEvery?: number;
+  /** Leave every bulk slice to the pool (by default this thread helps until the first worker writes). */
+  poolOnly?: boolean;
+  /** This thread keeps taking slices after the first worker wrote (default: it stops, the pool does the rest). */
+  mainThreadKeepsHelping?: boolean;
 }
 
 export interface LoadSummary {
@@ -45,6 +50,8 @@ export interface LoadSummary {
   workers: number;
   batchSize: number;
   retriedBatches: number;
+  /** Bulk documents this thread wrote while the pool's threads were starting. */
+  mainThreadDocs: number;
   sharded: boolean;
   topology: Target['topology'];
   /** True when Ctrl-C (the signal) stopped the load; `documents` is then what the collection holds. */
@@ -70,7 +77,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const startedAt = performance.now();
   // Threads start (and import the driver, and connect) while this thread checks the target.
-  const pool = startPool(options, workers, batchSize);
+  const workerData = workerSettings(options, batchSize);
+  const pool = startPool(workerData, workers);
   let poolClosed = false;
   try {
     return await load();
@@ -98,6 +106,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
 
     let bulk = 0;
     let retriedBatches = 0;
+    let mainThreadDocs = 0;
     let interrupted = false;
     const onAbort = (): void => {
       interrupted = true;
@@ -106,17 +115,55 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const tasks = slices(count, batchSize, workers).map(async ([from, to]) => {
+      // Slices are handed out from one queue to the pool's lanes (two tasks in flight per worker) and,
+      // until the first worker has written a batch, to this thread too: starting threads and loading the
+      // driver in each takes a few hundred ms, which a small load would otherwise spend waiting.
+      const queue = slices(count, batchSize, workers);
+      let next = 0;
+      let poolWriting = false;
+      let failed = false;
+      const take = (): [number, number] | undefined => (failed || interrupted ? undefined : queue[next++]);
+      const runSlice = async ([from, to]: [number, number]): Promise<void> => {
         const { port1, port2 } = new MessageChannel();
-        port1.on('message', (n: number) => report(n));
+        let seen = 0;
+        let finished = false;
+        port1.on('message', (n: number) => {
+          poolWriting = true;
+          if (finished) return; // a late message: the result below already counted it
+          seen += n;
+          report(n);
+        });
         try {
           const result = await pool.run({ count, from, to, port: port2 }, { transferList: [port2] });
-          bulk += result.inserted + result.preexisting;
+          finished = true;
+          const landed = result.inserted + result.preexisting;
+          if (landed > seen) report(landed - seen);
+          bulk += landed;
           retriedBatches += result.retriedBatches;
         } finally {
           port1.close();
         }
-      });
+      };
+      const poolLane = async (): Promise<void> => {
+        for (let slice = take(); slice; slice = take()) await runSlice(slice);
+      };
+      const mainLane = async (): Promise<void> => {
+        if (options.poolOnly) return;
+        const collection = client.db(db).collection<StockDoc>(coll);
+        for (let slice = take(); slice; slice = poolWriting && !options.mainThreadKeepsHelping ? undefined : take()) {
+          const result = await insertSlice(collection, layout, slice[0], slice[1], workerData, report);
+          bulk += result.inserted + result.preexisting;
+          retriedBatches += result.retriedBatches;
+          mainThreadDocs += result.inserted + result.preexisting;
+        }
+      };
+      const lanes = [...Array.from({ length: workers * 2 }, poolLane), mainLane()].map((lane) =>
+        lane.catch((error: unknown) => {
+          failed = true;
+          throw error;
+        }),
+      );
+      const tasks = lanes;
       const settled = await Promise.allSettled(tasks);
       const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (interrupted) return await interruptedSummary();
@@ -134,7 +181,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
       const documents = bulk + familiar;
       return {
         namespace, documents, bulk, familiar, planned, seconds, docsPerSecond: documents / seconds, workers, batchSize,
-        retriedBatches, sharded: sharding.sharded, topology: target.topology, interrupted: false,
+        retriedBatches, mainThreadDocs, sharded: sharding.sharded, topology: target.topology, interrupted: false,
       };
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
@@ -148,18 +195,21 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
       const seconds = (performance.now() - startedAt) / 1000;
       return {
         namespace, documents: held, bulk: held, familiar: 0, planned, seconds, docsPerSecond: held / seconds, workers, batchSize,
-        retriedBatches, sharded: sharding.sharded, topology: target.topology, interrupted: true,
+        retriedBatches, mainThreadDocs, sharded: sharding.sharded, topology: target.topology, interrupted: true,
       };
     }
   }
 }
 
-function startPool(options: LoadOptions, workers: number, batchSize: number): Piscina<LoadTask, LoadTaskResult> {
-  const workerData: LoadWorkerData = {
+function workerSettings(options: LoadOptions, batchSize: number): LoadWorkerData {
+  return {
     uri: options.uri, db: options.db, coll: options.coll, batchSize, maxAttempts: options.maxAttempts ?? 5,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.failFirstAttemptEvery ? { failFirstAttemptEvery: options.failFirstAttemptEvery } : {}),
   };
+}
+
+function startPool(workerData: LoadWorkerData, workers: number): Piscina<LoadTask, LoadTaskResult> {
   return new Piscina<LoadTask, LoadTaskResult>({
     filename: new URL('./worker.js', import.meta.url).href,
     workerData,
@@ -170,10 +220,10 @@ function startPool(options: LoadOptions, workers: number, batchSize: number): Pi
   });
 }
 
-/** Splits [0, count) into tasks of whole batches: about 4 tasks per worker, at most 20 batches each. */
+/** Splits [0, count) into tasks of whole batches: about 8 tasks per worker, at most 20 batches each. */
 export function slices(count: number, batchSize: number, workers: number): Array<[number, number]> {
   const batches = Math.ceil(count / batchSize);
-  const batchesPerTask = Math.max(1, Math.min(20, Math.ceil(batches / (workers * 4))));
+  const batchesPerTask = Math.max(1, Math.min(20, Math.ceil(batches / (workers * 8))));
   const size = batchesPerTask * batchSize;
   const out: Array<[number, number]> = [];
   for (let from = 0; from < count; from += size) out.push([from, Math.min(count, from + size)]);

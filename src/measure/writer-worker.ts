@@ -9,7 +9,7 @@
  * Measuring code: never prints.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { MongoClient, type CommandStartedEvent } from 'mongodb';
+import { MongoClient } from 'mongodb';
 import { detectLayout } from '../mutate/key-space.js';
 import { runMutator, type WriteEvent } from '../mutate/mutator.js';
 import { epochNow, hybridTimer } from '../mutate/timer.js';
@@ -79,32 +79,7 @@ export default async function writerTask(task: WriterTask): Promise<void> {
     deletes = [];
   };
 
-  const client = new MongoClient(task.uri, { appName: 'ticker-writer', monitorCommands: true, serverSelectionTimeoutMS: 5_000 });
-  // Deletes carry no tick. The mix sends each z-insert right after its z-delete, with the same _id and
-  // the next seq (mix.ts, mutator.ts): the insert command names the symbol the delete (seq - 1) removed.
-  // Either may be known first: the delete's outcome (onWrite) or the insert's command.
-  const deletesBySeq = new Map<number, { inWindow: boolean }>();
-  const insertIdsBySeq = new Map<number, string>();
-  client.on('commandStarted', (e: CommandStartedEvent) => {
-    if (e.commandName !== 'insert' || e.command.insert !== task.coll) return;
-    const doc = e.command.documents?.[0];
-    const seq = doc?.tick?.seq;
-    if (typeof seq !== 'number' || typeof doc._id !== 'string' || doc.tick.w !== task.writerId) return;
-    const deleted = deletesBySeq.get(seq - 1);
-    if (deleted) {
-      deletesBySeq.delete(seq - 1);
-      deletes.push({ id: doc._id, inWindow: deleted.inWindow });
-    } else insertIdsBySeq.set(seq, doc._id);
-  });
-  const onDeleteAcknowledged = (seq: number, inWindow: boolean): void => {
-    const id = insertIdsBySeq.get(seq + 1);
-    if (id === undefined) deletesBySeq.set(seq, { inWindow });
-    else {
-      insertIdsBySeq.delete(seq + 1);
-      deletes.push({ id, inWindow });
-    }
-  };
-
+  const client = new MongoClient(task.uri, { appName: 'ticker-writer', serverSelectionTimeoutMS: 5_000 });
   const timer = setInterval(flush, FLUSH_MS);
   try {
     await client.connect();
@@ -121,8 +96,7 @@ export default async function writerTask(task: WriterTask): Promise<void> {
       const isDelete = e.kind === 'z-delete';
       const state = !e.ok || isDelete ? WriteState.NotCounted : inWindow ? WriteState.Expected : WriteState.Warmup;
       buffer.push(task.writerId, e.seq, e.sentAt, state);
-      if (isDelete && e.ok) onDeleteAcknowledged(e.seq, inWindow);
-      if (e.kind === 'z-insert') insertIdsBySeq.delete(e.seq); // settled: its delete was already matched or failed
+      if (isDelete && e.ok) deletes.push({ id: e.id, inWindow });
       if (inWindow) {
         result.writes++;
         if (!e.ok) result.writeErrors++;

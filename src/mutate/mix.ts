@@ -120,6 +120,15 @@ export function createMix(options: MixGeneratorOptions): MixGenerator {
   const w = options.writerId ?? 0;
   const pick = (letter: BulkLetter): string => randomBulkSymbol(options.layout, letter, random, options.symbolFilter);
   let lastDeleted: string | undefined;
+  // A familiar update always moves the price: an unchanged price is no `updatedFields.price`, and a
+  // listener following price changes (the original filter) would never see that write.
+  const lastFamiliarPrice = new Map<string, number>();
+  const newFamiliarPrice = (symbol: string): number => {
+    let price = familiarPrice(symbol, random);
+    while (price === lastFamiliarPrice.get(symbol)) price = familiarPrice(symbol, random);
+    lastFamiliarPrice.set(symbol, price);
+    return price;
+  };
 
   return (seq, intendedAt) => {
     const kind = round[seq % round.length]!;
@@ -127,7 +136,7 @@ export function createMix(options: MixGeneratorOptions): MixGenerator {
     switch (kind) {
       case 'familiar': {
         const symbol = FAMILIAR_SYMBOL_NAMES[randomInt(random, 0, FAMILIAR_SYMBOL_NAMES.length - 1)]!;
-        return { kind, filter: { _id: symbol }, update: { $set: { price: familiarPrice(symbol, random), tick } } };
+        return { kind, filter: { _id: symbol }, update: { $set: { price: newFamiliarPrice(symbol), tick } } };
       }
       case 'a-update':
         return { kind, filter: { _id: pick('A') }, update: { $set: { price: bulkPrice(random), tick } } };

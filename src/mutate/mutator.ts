@@ -22,6 +22,8 @@ export interface MutatorProgress {
 /** One finished write, for a caller that records latency (e.g. into a histogram). Times on the timer clock. */
 export interface WriteEvent {
   kind: OpKind;
+  /** The written document's `_id` (a delete carries no tick, so this is how it is followed). */
+  id: string;
   seq: number;
   intendedAt: number;
   sentAt: number;
@@ -131,7 +133,7 @@ export async function runMutator(options: MutatorOptions): Promise<MutatorSummar
       fail(op.kind, error instanceof Error ? error.message : String(error));
     } finally {
       settled++;
-      options.onWrite?.({ kind: op.kind, seq: scheduled.seq, intendedAt: scheduled.intendedAt, sentAt: scheduled.sentAt, doneAt: now(), ok });
+      options.onWrite?.({ kind: op.kind, id: 'doc' in op ? op.doc._id : op.filter._id, seq: scheduled.seq, intendedAt: scheduled.intendedAt, sentAt: scheduled.sentAt, doneAt: now(), ok });
     }
   };
 

@@ -4,8 +4,7 @@
 import pc from 'picocolors';
 import type { LoadSummary } from '../load/loader.js';
 import type { MutatorProgress, MutatorSummary } from '../mutate/mutator.js';
-import { OP_KINDS } from '../mutate/mix.js';
-import { formatMix } from '../mutate/mix.js';
+import { formatMix, OP_KINDS } from '../mutate/mix.js';
 
 const n = (value: number): string => Math.round(value).toLocaleString('en-US');
 

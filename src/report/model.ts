@@ -13,7 +13,7 @@ export const HISTOGRAM_DESCRIPTIONS = {
   uncorrected: 'receipt − actual send time (for comparison only)',
   writeAck: 'write acknowledged − actual send time',
   commitToReceipt: 'receipt − event wallTime',
-  serverSide: 'reply operationTime − event clusterTime (ms resolution on a real server)',
+  serverSide: 'getMore/aggregate reply operationTime − event clusterTime (1 s resolution: cluster times count seconds)',
 } as const;
 
 export type HistogramName = keyof typeof HISTOGRAM_DESCRIPTIONS;

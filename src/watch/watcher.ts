@@ -285,8 +285,7 @@ export function createWatcher(options: WatcherOptions): Watcher {
       if (stopped) return;
       stopped = true;
       await stream?.close().catch(() => undefined);
-      if (!started) resolveDone();
-      else resolveDone(); // the loop sees `stopped` and returns; done is settled either way
+      resolveDone(); // the loop sees `stopped` and returns
     },
   };
 }

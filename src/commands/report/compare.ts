@@ -1,11 +1,11 @@
-import { Args, Command } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { compareReports, type ComparisonRow } from '../../report/compare.js';
 import { readReportFile } from '../../report/read.js';
 import { renderComparison } from '../../render/latency-table.js';
 import { colourEnabled } from '../../util/colour.js';
-import { toOclifError } from '../../util/command-errors.js';
+import { TickerCommand } from '../../util/command-base.js';
 
-export default class ReportCompare extends Command {
+export default class ReportCompare extends TickerCommand {
   static override description = 'Compare the latency percentiles of two saved reports (new against base)';
 
   static override examples = [
@@ -26,9 +26,5 @@ export default class ReportCompare extends Command {
     const rows = compareReports(base, next);
     if (!this.jsonEnabled()) this.log(renderComparison(rows, { colour: colourEnabled(process.stdout) }));
     return { base: args.base, new: args.new, rows };
-  }
-
-  protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
-    return super.catch(toOclifError(this, err));
   }
 }

@@ -1,13 +1,13 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { mergeReports } from '../../report/merge.js';
 import type { LatencyReport } from '../../report/model.js';
 import { readReportFile } from '../../report/read.js';
 import { defaultReportName, writeReport, type WrittenReport } from '../../report/write.js';
 import { renderReportSummary } from '../../render/latency-table.js';
 import { colourEnabled } from '../../util/colour.js';
-import { toOclifError } from '../../util/command-errors.js';
+import { TickerCommand } from '../../util/command-base.js';
 
-export default class ReportMerge extends Command {
+export default class ReportMerge extends TickerCommand {
   static override description =
     'Add saved latency reports of parts of one run (histograms and counts are added, percentiles recomputed) and write the merged report files';
 
@@ -38,9 +38,5 @@ export default class ReportMerge extends Command {
       this.log(`\nwrote ${Object.values(files).join(', ')}`);
     }
     return { files, report };
-  }
-
-  protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
-    return super.catch(toOclifError(this, err));
   }
 }

@@ -161,7 +161,7 @@ function findAndModify(cmd: Document, ctx: CommandContext): Document {
     return { lastErrorObject: { n: 1, updatedExisting: false, upserted: outcome.upserted }, value: cmd.new ? project(created ?? null) : null, ok: 1 };
   }
   const after = applyUpdate(target, isReplacement(cmd.update) ? withIdFirst({ ...cmd.update, _id: target._id }) : cmd.update, cmd.arrayFilters);
-  ctx.node.writeNewVersion(collection!, target, after, isReplacement(cmd.update) ? 'replace' : 'update');
+  ctx.node.writeNewVersion(collection!, target, after, isReplacement(cmd.update) ? 'replace' : 'update', cmd.update);
   return { lastErrorObject: { n: 1, updatedExisting: true }, value: project(cmd.new ? after : target), ok: 1 };
 }
 

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+function ticker(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/run.js', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', MONGODB_URI: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('ticker demo', () => {
+  it('starts a server, loads, mutates and displays, then stops with a summary', async () => {
+    const run = await ticker(['demo', '--count', '2000', '--rate', '40', '--duration', '2s']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /embedded server listening at mongodb:\/\/127\.0\.0\.1:\d+/);
+    assert.match(run.stderr, /loaded 2,013 documents/);
+    assert.match(run.stderr, /following 13 symbols/);
+    assert.match(run.stdout, /stopped: \d+ operations/);
+    const shown = /display: (\d+) price changes? shown/.exec(run.stdout);
+    assert.ok(shown && Number(shown[1]) > 0, run.stdout);
+    // Not a terminal: the display fell back to trace lines, one per familiar change.
+    const traceLines = run.stdout.split('\n').filter((l) => / → /.test(l));
+    assert.equal(traceLines.length, Number(shown![1]));
+  });
+
+  it('bad input → one line, non-zero exit', async () => {
+    const run = await ticker(['demo', '--rate', '-1']);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /^Error: --rate: [^\n]*\n$/);
+  });
+});

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { MongoClient } from 'mongodb';
+import { getTarget, uniqueDbName, type TestTarget } from '../helpers/target.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+function ticker(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/run.js', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', MONGODB_URI: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+const oneErrorLine = (stderr: string, pattern: RegExp): void => {
+  const lines = stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one line, got: ${stderr}`);
+  assert.match(lines[0]!, pattern);
+};
+
+describe('ticker load', () => {
+  let target: TestTarget;
+  let client: MongoClient;
+  const db = uniqueDbName('loadcmd');
+  before(async () => {
+    target = await getTarget();
+    client = await new MongoClient(target.uri).connect();
+  });
+  after(async () => {
+    await client.db(db).dropDatabase();
+    await client.close();
+    await target.stop();
+  });
+
+  it('loads, prints a summary; --json gives it as data', async () => {
+    const run = await ticker(['load', '--uri', target.uri, '--db', db, '--count', '2000', '--workers', '2', '--batch-size', '250', '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const summary = JSON.parse(run.stdout);
+    assert.equal(summary.documents, 2013);
+    assert.equal(summary.bulk, 2000);
+    assert.equal(summary.familiar, 13);
+    assert.equal(summary.workers, 2);
+    assert.equal(summary.batchSize, 250);
+    assert.ok(summary.seconds > 0 && summary.docsPerSecond > 0);
+    assert.equal(await client.db(db).collection('stocksymbols').countDocuments(), 2013);
+  });
+
+  it('refuses a loaded collection, saying to run ticker clean', async () => {
+    const run = await ticker(['load', '--uri', target.uri, '--db', db, '--count', '10']);
+    assert.equal(run.code, 1);
+    oneErrorLine(run.stderr, new RegExp(`^Error: ${db}\\.stocksymbols already holds 2,013 documents: run \`ticker clean\` first$`));
+  });
+
+  it('text summary names documents, seconds and docs/s', async () => {
+    const other = uniqueDbName('loadcmd');
+    const run = await ticker(['load', '--uri', target.uri, '--db', other, '--count', '500']);
+    await client.db(other).dropDatabase();
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`^loaded 513 documents into ${other}\\.stocksymbols\\n  [\\d.]+ s, [\\d,]+ docs/s, `));
+  });
+
+  for (const [args, pattern] of [
+    [['--workers', '0'], /^Error: --workers: expected a whole number above zero, got "0" \(see --help\)$/],
+    [['--count', '-5'], /^Error: --count: .*/],
+    [['--batch-size', 'lots'], /^Error: --batch-size: expected a whole number above zero, got "lots" \(see --help\)$/],
+  ] as const) {
+    it(`bad input ${args.join(' ')} → one line, exit 2`, async () => {
+      const run = await ticker(['load', '--uri', target.uri, '--db', db, ...args]);
+      assert.equal(run.code, 2, run.stderr);
+      oneErrorLine(run.stderr, pattern);
+    });
+  }
+
+  it('an unreachable server → one line naming it', async () => {
+    const run = await ticker(['load', '--uri', 'mongodb://127.0.0.1:1']);
+    assert.notEqual(run.code, 0);
+    oneErrorLine(run.stderr, /^Error: connection refused by mongodb:\/\/127\.0\.0\.1:1/);
+  });
+});
