@@ -15,6 +15,7 @@ export const serverFlags = {
   'oplog-size': positiveIntFlag({ description: 'oplog entries kept (per shard with --sharded); resuming from before the oldest fails with ChangeStreamHistoryLost', default: DEFAULT_OPLOG_ENTRIES }),
   auth: Flags.string({ description: 'require SCRAM-SHA-256 authentication as this user (user:password, a root user in admin)' }),
   'insecure-bind': Flags.boolean({ description: 'allow binding a non-loopback address without --auth', default: false }),
+  standalone: Flags.boolean({ description: 'answer as a standalone mongod, without change streams (to see how clients refuse one)', default: false }),
   sharded: Flags.boolean({ description: 'run a mongos in front of in-memory shards instead of a replica-set primary', default: false }),
   shards: positiveIntFlag({ description: 'number of shards (with --sharded)', default: 3 }),
   'noop-interval': durationFlag({ description: "each idle shard's periodic no-op interval, as periodicNoopIntervalSecs (with --sharded)", default: 10_000 }),
@@ -26,7 +27,7 @@ export const serverFlags = {
 
 type ServerFlags = {
   port: number; host: string; 'replica-set': string; 'oplog-size': number; auth?: string; 'insecure-bind': boolean;
-  sharded: boolean; shards: number; 'noop-interval': number; 'shard-ports': boolean;
+  standalone: boolean; sharded: boolean; shards: number; 'noop-interval': number; 'shard-ports': boolean;
   fault?: string[]; 'fault-every': number; 'fault-seed': number;
 };
 
@@ -38,6 +39,7 @@ export function serverOptions(flags: ServerFlags): ForegroundServerOptions {
     oplogEntries: flags['oplog-size'],
     auth: flags.auth === undefined ? undefined : asUserError(() => parseAuthSpec(flags.auth!)),
     allowUnauthenticatedRemote: flags['insecure-bind'],
+    standalone: flags.standalone,
     sharded: flags.sharded ? { shards: flags.shards, noopIntervalMs: flags['noop-interval'], shardPorts: flags['shard-ports'] } : undefined,
     faults: flags.fault?.length
       ? { faults: flags.fault.map((spec) => asUserError(() => parseFault(spec))), everyMs: flags['fault-every'], seed: flags['fault-seed'] }

@@ -56,7 +56,7 @@ export async function runForegroundServer(options: ForegroundServerOptions, io: 
 async function startReplicaSet(options: ForegroundServerOptions, io: ForegroundIo): Promise<RunningServer> {
   const server = await startOrExplain({ ...options, log: (line) => io.err(line) });
   const bound = server.host.includes(':') ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
-  const banner = [`in-memory MongoDB ${SERVER_VERSION} replica-set primary (set ${server.server.topology.options.replicaSet}) listening on ${bound}${options.auth ? ' with SCRAM-SHA-256 authentication' : ''}; Ctrl-C stops it`];
+  const banner = [`in-memory MongoDB ${SERVER_VERSION} ${options.standalone ? 'standalone mongod (no replica set: no change streams)' : `replica-set primary (set ${server.server.topology.options.replicaSet})`} listening on ${bound}${options.auth ? ' with SCRAM-SHA-256 authentication' : ''}; Ctrl-C stops it`];
   let plan: FaultPlan | undefined;
   if (options.faults) {
     const { faults, everyMs, seed } = options.faults;

@@ -7,6 +7,8 @@ export interface EmbeddedServerOptions {
   /** 27017 by default; 0 picks a free port (tests). */
   port?: number;
   replicaSet?: string;
+  /** Answer as a standalone mongod (no replica set, so no change streams), to see how clients refuse one. */
+  standalone?: boolean;
   /** How many oplog entries are kept; resuming from before the oldest fails with ChangeStreamHistoryLost. */
   oplogEntries?: number;
   /**
@@ -58,6 +60,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     host,
     port: options.port ?? DEFAULT_PORT,
     replicaSet,
+    role: options.standalone ? 'standalone' : 'replicaSetPrimary',
     oplogEntries: options.oplogEntries ?? DEFAULT_OPLOG_ENTRIES,
     log: options.log,
     auth: options.auth,
@@ -68,7 +71,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
   // hello.me/hosts/primary come from the topology's host: drivers must be able to connect to that name.
   server.topology.options.host = advertised.includes(':') && !advertised.startsWith('[') ? `[${advertised}]` : advertised;
   return {
-    uri: `mongodb://${hostAndPort(advertised, server.port)}/?replicaSet=${encodeURIComponent(replicaSet)}`,
+    uri: `mongodb://${hostAndPort(advertised, server.port)}/${options.standalone ? '' : `?replicaSet=${encodeURIComponent(replicaSet)}`}`,
     host,
     advertisedHost: advertised,
     port: server.port,

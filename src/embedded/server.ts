@@ -250,6 +250,7 @@ export class WireServer {
   }
 
   private withClusterTime(reply: Document): Document {
+    if (this.topology.options.role === 'standalone') return reply; // a standalone keeps no cluster time
     const time = this.node.clock.now();
     return { ...reply, $clusterTime: { clusterTime: time, signature: ZERO_SIGNATURE }, operationTime: time };
   }

@@ -6,7 +6,8 @@ export interface TopologyOptions {
   port: number;
   replicaSet: string;
   /** 'mongos' makes hello and serverStatus answer as a router. */
-  role: 'replicaSetPrimary' | 'mongos';
+  /** 'mongos' answers as a router; 'standalone' as a mongod without a replica set (no change streams). */
+  role: 'replicaSetPrimary' | 'mongos' | 'standalone';
 }
 
 /** Commands a non-primary refuses: writes (NotWritablePrimary) and primary-only reads (NotPrimaryNoSecondaryOk). */

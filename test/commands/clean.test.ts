@@ -1,21 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { getTarget, uniqueDbName, type TestTarget } from '../helpers/target.js';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-function ticker(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/run.js', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', MONGODB_URI: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runTicker as ticker } from '../helpers/cli.js';
 
 describe('ticker clean', () => {
   let target: TestTarget;

@@ -1,27 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { bulkDocs, familiarDocs, layoutFor, seededRandom } from '../../src/load/dataset.js';
 import { getTarget, uniqueDbName, type TestTarget } from '../helpers/target.js';
+import { runTicker as ticker, assertOneErrorLine as oneErrorLine, REPO_ROOT } from '../helpers/cli.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-function ticker(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/run.js', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', MONGODB_URI: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-const oneErrorLine = (stderr: string, pattern: RegExp): void => {
-  const lines = stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line, got: ${stderr}`);
-  assert.match(lines[0]!, pattern);
-};
+const ROOT = REPO_ROOT;
 
 describe('ticker mutate', () => {
   let target: TestTarget;

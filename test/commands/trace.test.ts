@@ -1,31 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { FAMILIAR_SYMBOL_NAMES, familiarDocs, seededRandom } from '../../src/load/dataset.js';
 import { getTarget, uniqueDbName, type TestTarget } from '../helpers/target.js';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-function ticker(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/run.js', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', MONGODB_URI: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-const oneErrorLine = (stderr: string, pattern: RegExp): void => {
-  const lines = stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line, got: ${stderr}`);
-  assert.match(lines[0]!, pattern);
-};
+import { runTicker as ticker, assertOneErrorLine as oneErrorLine, REPO_ROOT } from '../helpers/cli.js';
 
 /** Starts `ticker trace`, resolves once its snapshot is out (the stream is open), with a way to wait for the end. */
 function startTrace(args: string[], ready: RegExp) {
-  const child = spawn(process.execPath, ['bin/run.js', 'trace', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, ['bin/run.js', 'trace', ...args], { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: '1' } });
   let stdout = '';
   let stderr = '';
   const started = new Promise<void>((resolve, reject) => {

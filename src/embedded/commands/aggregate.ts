@@ -1,5 +1,5 @@
 import type { Document } from 'bson';
-import { ChangeStreamCursor } from '../changestream/cursor.js';
+import { ChangeStreamCursor, type ChangeStreamSpec } from '../changestream/cursor.js';
 import { labelChangeStreamError } from '../changestream/errors.js';
 import type { BeforeChangeMode, FullDocumentMode } from '../changestream/events.js';
 import type { StreamScope } from '../changestream/scope.js';
@@ -53,8 +53,13 @@ function scopeOf(cmd: Document, ctx: CommandContext, spec: Document): StreamScop
   return { kind: 'collection', db: ctx.db, coll: cmd.aggregate };
 }
 
-async function openChangeStream(cmd: Document, ctx: CommandContext): Promise<Document> {
+/**
+ * The `$changeStream` stage's options, validated as mongod validates them (codes included); shared by the
+ * replica-set server and the router. The stages after `$changeStream` are the caller's.
+ */
+export function parseChangeStreamSpec(cmd: Document, ctx: CommandContext): Omit<ChangeStreamSpec, 'pipeline'> {
   const spec = cmd.pipeline[0].$changeStream as Document;
+  if (ctx.topology.options.role === 'standalone') throw new CommandError(40573, 'The $changeStream stage is only supported on replica sets');
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw new CommandError(ErrorCode.TypeMismatch, '$changeStream stage expects a document as argument');
   const fullDocument = (spec.fullDocument ?? 'default') as FullDocumentMode;
   const fullDocumentBeforeChange = (spec.fullDocumentBeforeChange ?? 'off') as BeforeChangeMode;
@@ -66,17 +71,21 @@ async function openChangeStream(cmd: Document, ctx: CommandContext): Promise<Doc
   if ([spec.resumeAfter, spec.startAfter, spec.startAtOperationTime].filter((v) => v !== undefined).length > 1) {
     throw location(40674, 'Only one type of resume option is allowed, but multiple were found.');
   }
-  const scope = scopeOf(cmd, ctx, spec);
-  const stream = new ChangeStreamCursor(ctx.node, {
-    scope,
+  return {
+    scope: scopeOf(cmd, ctx, spec),
     fullDocument,
     fullDocumentBeforeChange,
     showExpandedEvents: spec.showExpandedEvents === true,
     resumeAfter: spec.resumeAfter,
     startAfter: spec.startAfter,
     startAtOperationTime: spec.startAtOperationTime,
-    pipeline: cmd.pipeline.slice(1),
-  });
+  };
+}
+
+async function openChangeStream(cmd: Document, ctx: CommandContext): Promise<Document> {
+  const options = parseChangeStreamSpec(cmd, ctx);
+  const { scope } = options;
+  const stream = new ChangeStreamCursor(ctx.node, { ...options, pipeline: cmd.pipeline.slice(1) });
   const ns = scope.kind === 'collection' ? `${scope.db}.${scope.coll}` : `${ctx.db}.$cmd.aggregate`;
   const batchSize = typeof cmd.cursor?.batchSize === 'number' ? cmd.cursor.batchSize : 101;
   // The first batch never waits: it returns what is already there (usually nothing) and a token.

@@ -1,7 +1,6 @@
 import { BSON, type Document } from 'bson';
 import { changeStreamGetMore } from '../changestream/get-more.js';
 import { cursorReply } from '../cursors.js';
-import { CommandError, ErrorCode } from '../errors.js';
 import { MAX_BSON_OBJECT_SIZE } from '../wire/opcodes.js';
 import type { CommandContext } from './context.js';
 

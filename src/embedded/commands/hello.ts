@@ -27,6 +27,7 @@ export function helloReply(cmd: Document, ctx: CommandContext): Document {
   if (topology.options.role === 'mongos') {
     return { ...primaryFlag, msg: 'isdbgrid', ...common, ok: 1 };
   }
+  if (topology.options.role === 'standalone') return { ...primaryFlag, ...common, ok: 1 };
   const address = topology.address;
   const lastTs = node.clock.now();
   const lastWriteDate = new Date(lastTs.t * 1000);
@@ -128,6 +129,7 @@ export const helloCommands: CommandTable = {
   getFreeMonitoringStatus: () => ({ state: 'disabled', ok: 1 }),
   replSetGetStatus: (_cmd, ctx) => {
     if (ctx.topology.options.role === 'mongos') return { ok: 0, errmsg: 'replSetGetStatus is not supported through mongos', code: 59, codeName: 'CommandNotFound' };
+    if (ctx.topology.options.role === 'standalone') return { ok: 0, errmsg: 'not running with --replSet', code: 76, codeName: 'NoReplicationEnabled' };
     adminOnly(ctx, 'replSetGetStatus');
     const ts = ctx.node.clock.now();
     const opTime = { ts, t: Long.fromNumber(1) };

@@ -1,8 +1,6 @@
 import { Long, type Document } from 'bson';
 import type { ChangeStreamCursor } from '../changestream/cursor.js';
-import type { BeforeChangeMode, FullDocumentMode } from '../changestream/events.js';
-import type { StreamScope } from '../changestream/scope.js';
-import { aggregateCommands } from '../commands/aggregate.js';
+import { aggregateCommands, parseChangeStreamSpec } from '../commands/aggregate.js';
 import { firstBatch } from '../commands/batches.js';
 import { catalogCommands } from '../commands/catalog.js';
 import { collectionArg, type CommandContext, type CommandHandler, type CommandTable } from '../commands/context.js';
@@ -426,46 +424,11 @@ function writeReply(reply: Document, errors: WriteError[]): Document {
   return reply;
 }
 
-const FULL_DOCUMENT = new Set(['default', 'updateLookup', 'whenAvailable', 'required']);
-const BEFORE_CHANGE = new Set(['off', 'whenAvailable', 'required']);
-
-function scopeOf(cmd: Document, ctx: CommandContext, spec: Document): StreamScope {
-  if (spec.allChangesForCluster) {
-    if (ctx.db !== 'admin') throw badValue('allChangesForCluster requires the admin database');
-    return { kind: 'cluster' };
-  }
-  if (cmd.aggregate === 1) {
-    if (['admin', 'config', 'local'].includes(ctx.db)) throw new CommandError(ErrorCode.InvalidNamespace, `$changeStream may not be opened on the internal ${ctx.db} database`);
-    return { kind: 'database', db: ctx.db };
-  }
-  if (typeof cmd.aggregate !== 'string') throw new CommandError(ErrorCode.InvalidNamespace, 'invalid aggregate target');
-  if (cmd.aggregate.startsWith('system.') || ['admin', 'config', 'local'].includes(ctx.db)) {
-    throw new CommandError(ErrorCode.InvalidNamespace, `$changeStream may not be opened on the internal ${ctx.db}.${cmd.aggregate} collection`);
-  }
-  return { kind: 'collection', db: ctx.db, coll: cmd.aggregate };
-}
-
 async function openChangeStream(rc: RouterContext, cmd: Document, ctx: CommandContext): Promise<Document> {
   if (typeof cmd.cursor !== 'object') throw new CommandError(ErrorCode.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
-  const spec = cmd.pipeline[0].$changeStream as Document;
-  const fullDocument = (spec.fullDocument ?? 'default') as FullDocumentMode;
-  const fullDocumentBeforeChange = (spec.fullDocumentBeforeChange ?? 'off') as BeforeChangeMode;
-  if (!FULL_DOCUMENT.has(fullDocument)) throw badValue(`unknown fullDocument mode: ${fullDocument}`);
-  if (!BEFORE_CHANGE.has(fullDocumentBeforeChange)) throw badValue(`unknown fullDocumentBeforeChange mode: ${fullDocumentBeforeChange}`);
-  if ([spec.resumeAfter, spec.startAfter, spec.startAtOperationTime].filter((x) => x !== undefined).length > 1) {
-    throw badValue('Only one type of resume option is allowed, but multiple were found.');
-  }
-  const scope = scopeOf(cmd, ctx, spec);
-  const stream = new RouterChangeStream(rc.shards, {
-    scope,
-    fullDocument,
-    fullDocumentBeforeChange,
-    showExpandedEvents: spec.showExpandedEvents === true,
-    resumeAfter: spec.resumeAfter,
-    startAfter: spec.startAfter,
-    startAtOperationTime: spec.startAtOperationTime,
-    pipeline: [],
-  }, cmd.pipeline.slice(1), { ...rc.stream, primaryOf: (db) => rc.sharding.primaryOf(db) }, rc.clusterTime());
+  const options = parseChangeStreamSpec(cmd, ctx);
+  const { scope } = options;
+  const stream = new RouterChangeStream(rc.shards, { ...options, pipeline: [] }, cmd.pipeline.slice(1), { ...rc.stream, primaryOf: (db) => rc.sharding.primaryOf(db) }, rc.clusterTime());
   const ns = scope.kind === 'collection' ? `${scope.db}.${scope.coll}` : `${ctx.db}.$cmd.aggregate`;
   const batchSize = typeof cmd.cursor?.batchSize === 'number' ? cmd.cursor.batchSize : 101;
   const first = await stream.nextBatch(batchSize, 0);
