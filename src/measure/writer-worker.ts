@@ -114,6 +114,8 @@ export default async function writerTask(task: WriterTask): Promise<void> {
       coll: task.coll,
       rate: task.rate,
       durationMs: go.durationMs,
+      // The warm-up ramps up to the rate, so the measured window does not open on a start-up backlog.
+      rampMs: windowStart - go.startAt,
       mix: task.mix,
       signal: stop.signal,
       writerId: task.writerId,

@@ -38,6 +38,8 @@ export interface MutatorOptions {
   /** Operations per second. */
   rate: number;
   durationMs: number;
+  /** Rise from zero to `rate` over this long first (see runOpenLoop); default 0. */
+  rampMs?: number;
   /** A spec or `--mix` text; default: the original four kinds, once each per round. */
   mix?: MixSpec | string;
   signal?: AbortSignal;
@@ -151,7 +153,7 @@ export async function runMutator(options: MutatorOptions): Promise<MutatorSummar
 
   try {
     const stats = await runOpenLoop(
-      { rate, durationMs, signal, maxInFlight: options.maxInFlight, timer: options.timer },
+      { rate, durationMs, signal, rampMs: options.rampMs, maxInFlight: options.maxInFlight, timer: options.timer },
       issue,
     );
     // The plan (or Ctrl-C) may end between a delete and its insert: put the symbol back, or the data set shrinks.

@@ -33,6 +33,11 @@ export interface SchedulerOptions {
   maxInFlight?: number;
   /** Operations sent back to back before yielding to I/O while catching up. Default 64. */
   burst?: number;
+  /**
+   * The rate rises linearly from zero to `rate` over the first `rampMs` (default 0: full rate at once),
+   * so a warm-up lets the JIT, the connection pool and the server settle instead of opening with a backlog.
+   */
+  rampMs?: number;
   timer?: Timer;
 }
 
@@ -62,20 +67,29 @@ export async function runOpenLoop(options: SchedulerOptions, issue: IssueOp): Pr
   const timer = options.timer ?? hybridTimer();
   const maxInFlight = options.maxInFlight ?? 1000;
   const burst = options.burst ?? 64;
-  const plannedOps = Math.min(maxOps ?? Infinity, durationMs === undefined ? Infinity : Math.ceil((durationMs * rate) / 1000 - 1e-9));
+  const plan = openLoopPlan(rate, options.rampMs ?? 0);
+  const plannedOps = Math.min(maxOps ?? Infinity, durationMs === undefined ? Infinity : plan.opsWithin(durationMs));
 
   const startedAt = timer.now();
   const stats: SchedulerStats = {
     startedAt, issued: 0, rejected: 0, maxBehindMs: 0, peakInFlight: 0, elapsedMs: 0, achievedRate: 0, aborted: false,
   };
-  const inFlight = new Set<Promise<unknown>>();
+  // A count and one waiter, not Promise.race over the in-flight set: racing N promises on every
+  // completion attaches N reactions each time, which turns a backlog into quadratic CPU and garbage.
+  let inFlight = 0;
+  let slotFreed: (() => void) | undefined;
+  let drained: (() => void) | undefined;
+  const settle = (): void => {
+    inFlight--;
+    slotFreed?.();
+    if (inFlight === 0) drained?.();
+  };
   let sentWithoutYield = 0;
 
   for (let seq = 0; seq < plannedOps && !signal?.aborted; seq++) {
-    // Computed from seq, not by adding an interval each time: no drift from accumulated rounding.
-    const intendedAt = startedAt + (seq * 1000) / rate;
+    const intendedAt = startedAt + plan.offsetOf(seq);
 
-    while (inFlight.size >= maxInFlight && !signal?.aborted) await raceWithAbort(Promise.race(inFlight), signal);
+    while (inFlight >= maxInFlight && !signal?.aborted) await untilSlotFreed();
     if (timer.now() < intendedAt) {
       await timer.waitUntil(intendedAt, signal);
       sentWithoutYield = 0;
@@ -90,12 +104,12 @@ export async function runOpenLoop(options: SchedulerOptions, issue: IssueOp): Pr
     if (lagMs > stats.maxBehindMs) stats.maxBehindMs = lagMs;
     stats.issued++;
 
-    const pending: Promise<unknown> = Promise.resolve()
+    inFlight++;
+    if (inFlight > stats.peakInFlight) stats.peakInFlight = inFlight;
+    Promise.resolve()
       .then(() => issue({ seq, intendedAt, sentAt, lagMs }))
       .catch(() => void stats.rejected++)
-      .finally(() => inFlight.delete(pending));
-    inFlight.add(pending);
-    if (inFlight.size > stats.peakInFlight) stats.peakInFlight = inFlight.size;
+      .finally(settle);
   }
 
   // A run of fixed duration lasts that long even though the last operation is due a little before the end.
@@ -107,8 +121,34 @@ export async function runOpenLoop(options: SchedulerOptions, issue: IssueOp): Pr
   stats.elapsedMs = endedAt - startedAt;
   stats.achievedRate = stats.elapsedMs > 0 ? (stats.issued * 1000) / stats.elapsedMs : 0;
 
-  await Promise.all(inFlight);
+  if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
   return stats;
+
+  function untilSlotFreed(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        slotFreed = undefined;
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      slotFreed = done;
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+/**
+ * When operation k is due, as an offset from the start (ms), and how many are due within a duration.
+ * Computed from k, never by adding intervals: no drift from accumulated rounding. During a ramp of T ms
+ * the rate is rate·t/T, so k operations are due by t = √(2·T·k / rate); after it, one every 1/rate.
+ */
+export function openLoopPlan(rate: number, rampMs: number): { offsetOf(seq: number): number; opsWithin(ms: number): number } {
+  const perMs = rate / 1000;
+  const rampOps = (perMs * rampMs) / 2;
+  return {
+    offsetOf: (seq) => (seq < rampOps ? Math.sqrt((2 * rampMs * seq) / perMs) : rampMs / 2 + seq / perMs),
+    opsWithin: (ms) => Math.ceil((ms < rampMs ? (perMs * ms * ms) / (2 * rampMs) : perMs * (ms - rampMs / 2)) - 1e-9),
+  };
 }
 
 function validate(options: SchedulerOptions): SchedulerOptions {
@@ -117,15 +157,7 @@ function validate(options: SchedulerOptions): SchedulerOptions {
   if (options.durationMs === undefined && options.maxOps === undefined && options.signal === undefined) {
     throw new RangeError('an open loop needs an end: durationMs, maxOps or signal');
   }
+  if (options.rampMs !== undefined && !(options.rampMs >= 0)) throw new RangeError(`rampMs must be >= 0, got ${options.rampMs}`);
   if (options.maxInFlight !== undefined && !(options.maxInFlight >= 1)) throw new RangeError('maxInFlight must be >= 1');
   return options;
-}
-
-function raceWithAbort(promise: Promise<unknown>, signal?: AbortSignal): Promise<unknown> {
-  if (!signal) return promise;
-  return new Promise((resolve) => {
-    const onAbort = (): void => resolve(undefined);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, resolve).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

@@ -46,6 +46,20 @@ describe('open-loop scheduler (fake clock)', () => {
     assert.equal(odd.issued, 17); // op 16 is due at 1000 ms < 1010 ms
   });
 
+  it('ramps from zero to the rate over rampMs, then keeps the rate exactly', async () => {
+    const timer = new FakeTimer();
+    const ops: ScheduledOp[] = [];
+    // 1,000 ops/s with a 1 s ramp: 500 operations during the ramp, then 1,000 in the next second.
+    const stats = await runOpenLoop({ rate: 1_000, durationMs: 2_000, rampMs: 1_000, timer }, async (op) => void ops.push(op));
+    assert.equal(ops.length, 1_500);
+    const offsets = ops.map((op) => op.intendedAt - stats.startedAt);
+    const dueBy = (ms: number): number => offsets.filter((o) => o < ms).length;
+    assert.equal(dueBy(500), 125); // rate·t²/(2·ramp): a quarter of the ramp's operations in its first half
+    assert.equal(dueBy(1_000), 500);
+    for (let k = 1; k < offsets.length; k++) assert.ok(offsets[k]! > offsets[k - 1]!, 'intended times increase');
+    for (let k = 501; k < offsets.length; k++) assert.ok(Math.abs(offsets[k]! - offsets[k - 1]! - 1) < 1e-9, 'one per ms after the ramp');
+  });
+
   it('catches up after a stall: overdue operations go at once and keep their intended times', async () => {
     const timer = new FakeTimer();
     const ops: ScheduledOp[] = [];
