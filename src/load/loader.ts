@@ -117,7 +117,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     try {
       // Slices are handed out from one queue to the pool's lanes (two tasks in flight per worker) and,
       // until the first worker has written a batch, to this thread too: starting threads and loading the
-      // driver in each takes a few hundred ms, which a small load would otherwise spend waiting.
+      // driver in each takes a few hundred ms, which a small load would otherwise spend waiting. A lane
+      // takes its first slice only once its thread is connected, so no slice waits on a thread starting.
       const queue = slices(count, batchSize, workers);
       let next = 0;
       let poolWriting = false;
@@ -144,10 +145,27 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
           port1.close();
         }
       };
+      let mainLaneDone!: () => void;
+      const mainLaneEnded = new Promise<void>((resolve) => (mainLaneDone = resolve));
+      let poolUsed = false;
       const poolLane = async (): Promise<void> => {
-        for (let slice = take(); slice; slice = take()) await runSlice(slice);
+        const connected = pool.run({ warmUp: true, count, from: 0, to: 0 });
+        connected.catch(() => undefined); // raced below; a pool destroyed before it is up is no error
+        // A small load may be done by this thread before the pool is up: then the pool is not waited for.
+        await (options.poolOnly ? connected : Promise.race([connected, mainLaneEnded]));
+        for (let slice = take(); slice; slice = take()) {
+          poolUsed = true;
+          await runSlice(slice);
+        }
       };
       const mainLane = async (): Promise<void> => {
+        try {
+          await mainLaneSlices();
+        } finally {
+          mainLaneDone();
+        }
+      };
+      const mainLaneSlices = async (): Promise<void> => {
         if (options.poolOnly) return;
         const collection = client.db(db).collection<StockDoc>(coll);
         for (let slice = take(); slice; slice = poolWriting && !options.mainThreadKeepsHelping ? undefined : take()) {
@@ -171,7 +189,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
         const held = await client.db(db).collection(coll).countDocuments();
         throw new UserError(`load failed after ${held.toLocaleString('en-US')} documents: ${messageOf(failure.reason)}`);
       }
-      await pool.close();
+      // A pool that never got a slice may still be starting: nothing of it is worth waiting for.
+      await (poolUsed ? pool.close() : pool.destroy());
       poolClosed = true;
 
       // The familiar symbols last, as the original did.

@@ -17,6 +17,8 @@ export interface LoadWorkerData extends SliceSettings {
 }
 
 export interface LoadTask {
+  /** Only connect (the loader waits for this before it hands the thread a slice). */
+  warmUp?: boolean;
   /** Bulk document count of the whole load (defines the key space). */
   count: number;
   from: number;
@@ -40,6 +42,10 @@ getClient().catch(() => {
 });
 
 export default async function loadSlice(task: LoadTask): Promise<LoadTaskResult> {
+  if (task.warmUp) {
+    await getClient();
+    return { inserted: 0, preexisting: 0, retriedBatches: 0 };
+  }
   let layout = layouts.get(task.count);
   if (!layout) layouts.set(task.count, (layout = layoutFor(task.count)));
   const collection = (await getClient()).db(settings.db).collection<StockDoc>(settings.coll);

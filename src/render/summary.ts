@@ -16,6 +16,7 @@ export function renderLoadSummary(summary: LoadSummary, { colour }: { colour: bo
   const detail = `${summary.seconds.toFixed(2)} s, ${n(summary.docsPerSecond)} docs/s, ${summary.workers} worker${summary.workers === 1 ? '' : 's'}, batches of ${n(summary.batchSize)}`;
   const extra: string[] = [];
   if (!summary.interrupted) extra.push(`${n(summary.bulk)} bulk + ${summary.familiar} familiar symbols`);
+  if (!summary.interrupted && summary.mainThreadDocs > 0) extra.push(`${n(summary.mainThreadDocs)} written by the main thread while the pool started`);
   if (summary.sharded) extra.push('sharded on { _id: 1 }');
   if (summary.retriedBatches > 0) extra.push(`${summary.retriedBatches} batch${summary.retriedBatches === 1 ? '' : 'es'} retried`);
   return [head, `  ${detail}`, ...(extra.length ? [`  ${extra.join(', ')}`] : [])].join('\n');
