@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { coldShardRanges, inRanges } from '../connect/chunk-map.js';
 import { openClient } from '../connect/client.js';
 import { requireLoaded } from '../connect/collection.js';
 import { resolveUri } from '../connect/uri.js';
@@ -23,6 +24,8 @@ export default class Mutate extends TickerCommand {
     '<%= config.bin %> mutate',
     '<%= config.bin %> mutate --rate 1000 --duration 30s',
     '<%= config.bin %> mutate --rate 100 --mix familiar:3,a-update --duration 1m --json',
+    '<%= config.bin %> mutate --rate 5000 --ramp 3s --duration 1m',
+    '<%= config.bin %> mutate --uri "mongodb://mongos:27017" --cold-shard shard02',
   ];
 
   static override enableJsonFlag = true;
@@ -32,6 +35,8 @@ export default class Mutate extends TickerCommand {
     rate: rateFlag({ description: 'operations per second', default: 16 }),
     duration: durationFlag({ description: 'how long to run (e.g. 30s, 5m); default: until Ctrl-C' }),
     mix: mixFlag({ description: 'operation kinds and weights per round, e.g. familiar:3,a-update (default: original = the four kinds once each)' }),
+    ramp: durationFlag({ description: 'rise from zero to --rate over this long first (lets a cold client and server warm up)', allowZero: true, default: 0 }),
+    'cold-shard': Flags.string({ description: 'keep every write off this shard (sharded clusters): change streams then stagger by its no-op interval' }),
   };
 
   async run(): Promise<MutatorSummary & { interrupted: boolean }> {
@@ -44,14 +49,18 @@ export default class Mutate extends TickerCommand {
     const live = process.stderr.isTTY === true && !this.jsonEnabled();
     try {
       await requireLoaded(client, flags.db, flags.collection); // before announcing anything
+      const cold = flags['cold-shard'] === undefined ? undefined : await coldShardRanges(client, flags.db, flags.collection, flags['cold-shard']);
       if (!this.jsonEnabled()) {
         const mixText = flags.mix ? formatMix(flags.mix) : 'original';
-        this.logToStderr(`mutating ${flags.db}.${flags.collection} at ${flags.rate} ops/s (mix ${mixText})${flags.duration ? ` for ${flags.duration / 1000}s` : ''}; Ctrl-C to stop`);
+        const coldText = cold ? `, nothing on shard ${flags['cold-shard']}` : '';
+        this.logToStderr(`mutating ${flags.db}.${flags.collection} at ${flags.rate} ops/s (mix ${mixText}${coldText})${flags.duration ? ` for ${flags.duration / 1000}s` : ''}; Ctrl-C to stop`);
       }
       const summary = await runMutator({
         client, db: flags.db, coll: flags.collection, rate: flags.rate,
         durationMs: flags.duration ?? Number.POSITIVE_INFINITY,
         signal: abort.signal,
+        rampMs: flags.ramp,
+        ...(cold ? { avoid: (symbol: string) => inRanges(cold, symbol) } : {}),
         ...(flags.mix ? { mix: flags.mix } : {}),
         ...(live ? { onProgress: (p) => process.stderr.write(`\r\x1b[K${renderMutateProgress(p, flags.rate)}`), progressIntervalMs: 500 } : {}),
       });

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { parseAuthSpec } from '../embedded/auth/index.js';
 import { nextStopSignal, runForegroundServer, type ForegroundServerOptions, type ServerRunSummary } from '../embedded/cli-server.js';
 import { parseFault } from '../embedded/faults.js';
-import { UserError } from '../util/errors.js';
+import { asUserError } from '../util/errors.js';
 import { DEFAULT_OPLOG_ENTRIES, DEFAULT_PORT, DEFAULT_REPLICA_SET } from '../embedded/index.js';
 import { TickerCommand } from '../util/command-base.js';
 import { durationFlag, positiveIntFlag } from '../util/flags.js';
@@ -45,14 +45,6 @@ export function serverOptions(flags: ServerFlags): ForegroundServerOptions {
       ? { faults: flags.fault.map((spec) => asUserError(() => parseFault(spec))), everyMs: flags['fault-every'], seed: flags['fault-seed'] }
       : undefined,
   };
-}
-
-function asUserError<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    throw new UserError((err as Error).message);
-  }
 }
 
 export default class Server extends TickerCommand {

@@ -22,7 +22,7 @@ import {
 } from '../report/model.js';
 import { UserError } from '../util/errors.js';
 import { addCounts, type AuditCounts } from './audit.js';
-import { readChunkMap, rangesOf, shardOf, type ChunkMap } from './chunk-map.js';
+import { coldShardRanges, readChunkMap, shardOf, type ChunkMap } from '../connect/chunk-map.js';
 import { startEmbeddedProcess, type EmbeddedProcess } from './embedded-process.js';
 import { addEncoded, decodeHistogram, summarizeEncoded } from './histograms.js';
 import type { ListenerTask, ListenerTaskResult } from './listener-worker.js';
@@ -109,13 +109,8 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
   const loaded = await ensureDataset(client, uri, db, coll, target, options.signal);
   if (loaded) notes.push(`the data set was loaded before the run (${loaded} documents)`);
   const chunkMap = target.topology === 'sharded' ? await readChunkMap(client, db, coll) : undefined;
-  if (options.coldShard !== undefined) {
-    if (!chunkMap) throw new UserError('--cold-shard needs a sharded collection whose chunk map (config.chunks) is readable');
-    if (!chunkMap.shards.includes(options.coldShard)) {
-      throw new UserError(`--cold-shard: no shard named ${options.coldShard} (shards: ${chunkMap.shards.join(', ')})`);
-    }
-    notes.push(`writes kept off shard ${options.coldShard}`);
-  }
+  const avoid = options.coldShard === undefined ? undefined : await coldShardRanges(client, db, coll, options.coldShard);
+  if (avoid) notes.push(`writes kept off shard ${options.coldShard}`);
   if (forked) notes.push('embedded server, started by the harness in a process of its own');
   const staggerThresholdMs = options.staggerThresholdMs ?? DEFAULT_STAGGER_THRESHOLD_MS;
   const fenceId = `__ticker_fence_${randomUUID()}`;
@@ -154,7 +149,6 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
     await Promise.all(listenerResults.map((l) => Promise.race([l.ready, l.result.then(() => failedEarly('listener'))])));
 
     const writerRate = options.rate / options.writers;
-    const avoid = options.coldShard !== undefined && chunkMap ? rangesOf(chunkMap, options.coldShard) : undefined;
     const writerProgress = Array.from({ length: options.writers }, () => ({ issued: 0, behindMs: 0 }));
     const writers = Array.from({ length: options.writers }, (_, w) => {
       const { port1, port2 } = new MessageChannel();

@@ -10,6 +10,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { MongoClient } from 'mongodb';
+import { inRanges } from '../connect/chunk-map.js';
 import { detectLayout } from '../mutate/key-space.js';
 import { runMutator, type WriteEvent } from '../mutate/mutator.js';
 import { epochNow, hybridTimer } from '../mutate/timer.js';
@@ -27,7 +28,7 @@ export interface WriterTask {
   /** this writer's operations per second */
   rate: number;
   mix?: string;
-  /** bulk symbols in these [min, max) `_id` ranges are never written (a cold shard); null is unbounded */
+  /** symbols in these [min, max) `_id` ranges are never written (a cold shard); null is unbounded */
   avoid?: { min: string | null; max: string | null }[];
   port: MessagePort;
 }
@@ -120,7 +121,8 @@ export default async function writerTask(task: WriterTask): Promise<void> {
       signal: stop.signal,
       writerId: task.writerId,
       layout,
-      symbolFilter: symbolFilter(task),
+      symbolFilter: shareOf(task),
+      avoid: task.avoid?.length ? (symbol) => inRanges(task.avoid!, symbol) : undefined,
       onWrite,
       onProgress: (p) => port.postMessage({ type: 'progress', issued: p.issued, behindMs: p.behindMs }),
       progressIntervalMs: 500,
@@ -144,13 +146,8 @@ export default async function writerTask(task: WriterTask): Promise<void> {
   }
 }
 
-/** Bulk symbols this writer may pick: its share of the numbers, outside the avoided ranges. */
-function symbolFilter(task: WriterTask): ((symbol: string) => boolean) | undefined {
-  const avoid = task.avoid ?? [];
-  if (task.writers <= 1 && avoid.length === 0) return undefined;
-  return (symbol) => {
-    if (task.writers > 1 && Number(symbol.slice(1)) % task.writers !== task.writerId) return false;
-    for (const r of avoid) if ((r.min === null || symbol >= r.min) && (r.max === null || symbol < r.max)) return false;
-    return true;
-  };
+/** The bulk symbols this writer may pick when several share the work: the numbers ≡ writerId mod writers. */
+function shareOf(task: WriterTask): ((symbol: string) => boolean) | undefined {
+  if (task.writers <= 1) return undefined;
+  return (symbol) => Number(symbol.slice(1)) % task.writers === task.writerId;
 }

@@ -109,6 +109,8 @@ export interface MixGeneratorOptions {
    * delete/insert pair is still in flight). Must accept at least one symbol of each letter used.
    */
   symbolFilter?: (symbol: string) => boolean;
+  /** Symbols never written, familiar or bulk (e.g. those on a cold shard). */
+  avoid?: (symbol: string) => boolean;
 }
 
 /** Produces operation `seq` of the mix; call it with seq = 0, 1, 2, ... in order. */
@@ -118,7 +120,11 @@ export function createMix(options: MixGeneratorOptions): MixGenerator {
   const round = roundOf(options.spec ?? ORIGINAL_MIX);
   const random = options.random ?? Math.random;
   const w = options.writerId ?? 0;
-  const pick = (letter: BulkLetter): string => randomBulkSymbol(options.layout, letter, random, options.symbolFilter);
+  const { avoid, symbolFilter } = options;
+  const bulkFilter = avoid ? (symbol: string) => !avoid(symbol) && (symbolFilter?.(symbol) ?? true) : symbolFilter;
+  const pick = (letter: BulkLetter): string => randomBulkSymbol(options.layout, letter, random, bulkFilter);
+  const familiar = avoid ? FAMILIAR_SYMBOL_NAMES.filter((symbol) => !avoid(symbol)) : FAMILIAR_SYMBOL_NAMES;
+  if (familiar.length === 0 && round.includes('familiar')) throw new Error('every familiar symbol is avoided (on the cold shard): leave familiar out of the mix');
   let lastDeleted: string | undefined;
   // A familiar update always moves the price: an unchanged price is no `updatedFields.price`, and a
   // listener following price changes (the original filter) would never see that write.
@@ -135,7 +141,7 @@ export function createMix(options: MixGeneratorOptions): MixGenerator {
     const tick: Tick = { seq, at: intendedAt, w };
     switch (kind) {
       case 'familiar': {
-        const symbol = FAMILIAR_SYMBOL_NAMES[randomInt(random, 0, FAMILIAR_SYMBOL_NAMES.length - 1)]!;
+        const symbol = familiar[randomInt(random, 0, familiar.length - 1)]!;
         return { kind, filter: { _id: symbol }, update: { $set: { price: newFamiliarPrice(symbol), tick } } };
       }
       case 'a-update':

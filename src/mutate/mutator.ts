@@ -1,5 +1,6 @@
 import type { Collection, MongoClient } from 'mongodb';
 import { requireLoaded } from '../connect/collection.js';
+import { asUserError } from '../util/errors.js';
 import type { BulkLayout, Random } from '../load/dataset.js';
 import { detectLayout } from './key-space.js';
 import { LagStats, type LagSummary } from './lag-stats.js';
@@ -52,6 +53,8 @@ export interface MutatorOptions {
   /** The bulk key space; read from the collection when absent. */
   layout?: BulkLayout;
   symbolFilter?: (symbol: string) => boolean;
+  /** Symbols never written, familiar or bulk (a cold shard's). */
+  avoid?: (symbol: string) => boolean;
   random?: Random;
   timer?: Timer;
 }
@@ -88,13 +91,14 @@ export async function runMutator(options: MutatorOptions): Promise<MutatorSummar
 
   const zInFlight = new Map<string, Promise<unknown>>();
   const userFilter = options.symbolFilter;
-  const nextOp = createMix({
+  const nextOp = asUserError(() => createMix({
     spec,
     layout,
     writerId: options.writerId ?? 0,
     random: options.random,
     symbolFilter: (symbol) => !zInFlight.has(symbol) && (userFilter?.(symbol) ?? true),
-  });
+    avoid: options.avoid,
+  }));
 
   const opsByKind = zeroCounts();
   const errorsByKind = zeroCounts();

@@ -5,3 +5,12 @@ export class UserError extends Error {
     this.name = 'UserError';
   }
 }
+
+/** Runs `parse`, turning what it throws into a UserError with the same message (for input checks). */
+export function asUserError<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
+}

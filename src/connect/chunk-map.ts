@@ -1,9 +1,10 @@
 /**
  * The chunk map of a sharded collection (from `config.chunks`), as plain data that crosses threads:
  * which shard owns an `_id`. Used to name the shard that held a stagger back, and to keep writes off a
- * cold shard. Measuring code: never prints.
+ * cold shard.
  */
 import type { Document, MongoClient } from 'mongodb';
+import { UserError } from '../util/errors.js';
 
 export interface ChunkRange {
   /** inclusive lower bound, null for MinKey */
@@ -46,6 +47,23 @@ export function shardOf(map: ChunkMap, id: string): string | undefined {
 /** The ranges a cold shard owns (writers stay out of them). */
 export function rangesOf(map: ChunkMap, shard: string): ChunkRange[] {
   return map.chunks.filter((c) => c.shard === shard);
+}
+
+/**
+ * The `_id` ranges `shard` owns in `db.coll`, for `--cold-shard`: refuses (one line) a collection that is
+ * not sharded and a shard that does not exist.
+ */
+export async function coldShardRanges(client: MongoClient, db: string, coll: string, shard: string): Promise<ChunkRange[]> {
+  const map = await readChunkMap(client, db, coll);
+  if (!map) throw new UserError(`--cold-shard needs a sharded collection: ${db}.${coll} has no chunk map (config.chunks)`);
+  if (!map.shards.includes(shard)) throw new UserError(`--cold-shard: no shard named ${shard} (shards: ${map.shards.join(', ')})`);
+  return rangesOf(map, shard);
+}
+
+/** True for an `_id` inside one of `ranges` (plain data, so it crosses to writer threads). */
+export function inRanges(ranges: readonly ChunkRange[] | readonly Omit<ChunkRange, 'shard'>[], id: string): boolean {
+  for (const r of ranges) if ((r.min === null || id >= r.min) && (r.max === null || id < r.max)) return true;
+  return false;
 }
 
 /** MinKey / MaxKey (and anything not a string) become null: unbounded. */
