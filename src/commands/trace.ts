@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { resolveUri } from '../connect/uri.js';
 import { formatResyncLine, formatSnapshotLine, formatTraceJson, formatTraceLine } from '../render/trace.js';
+import { TraceStatusLine } from '../render/trace-status.js';
 import { colourEnabled } from '../util/colour.js';
 import { TickerCommand, connectionFlags } from '../util/command-base.js';
 import { durationFlag, positiveIntFlag } from '../util/flags.js';
@@ -16,7 +17,8 @@ export interface TraceResult {
 export default class Trace extends TickerCommand {
   static override description =
     'Print one line per price change of the followed symbols (symbol, old → new price, change, local time to 0.1 ms), ' +
-    'after an initial sync that misses nothing; NDJSON with --json';
+    'after an initial sync that misses nothing; NDJSON with --json. On a terminal a status line shows events/s, lag, ' +
+    'the time since the last event, and flags a stagger while one happens';
 
   static override examples = [
     '<%= config.bin %> trace',
@@ -45,14 +47,24 @@ export default class Trace extends TickerCommand {
 
     let finish!: () => void;
     const finished = new Promise<void>((resolve) => (finish = resolve));
-    const write = (line: string): void => void process.stdout.write(`${line}\n`);
+    // On a terminal a status line (events/s, lag, time since the last event, staggers) stays under the output.
+    const status = !flags.json && process.stderr.isTTY ? new TraceStatusLine(process.stderr, colourEnabled(process.stderr)) : undefined;
+    const write = (line: string): void => {
+      status?.clear();
+      process.stdout.write(`${line}\n`);
+      status?.draw();
+    };
     watcher.subscribe((event: WatchEvent) => {
+      status?.onEvent(event);
       if (event.kind === 'change') result.changes++;
       if (event.kind === 'resync') result.resyncs++;
       if (flags.json) write(formatTraceJson(event));
       else if (event.kind === 'change') write(formatTraceLine(event, { colour }));
-      else if (event.kind === 'snapshot') process.stderr.write(`${formatSnapshotLine(event, symbols)}\n`);
-      else process.stderr.write(`${formatResyncLine(event)}\n`);
+      else {
+        status?.clear();
+        process.stderr.write(`${event.kind === 'snapshot' ? formatSnapshotLine(event, symbols) : formatResyncLine(event)}\n`);
+        status?.draw();
+      }
       if (flags.limit !== undefined && result.changes >= flags.limit) finish();
     });
 
@@ -60,8 +72,10 @@ export default class Trace extends TickerCommand {
     const timer = flags.duration === undefined ? undefined : setTimeout(finish, flags.duration);
     try {
       await watcher.start();
+      status?.start();
       await Promise.race([finished, watcher.done]);
     } finally {
+      status?.stop();
       if (timer) clearTimeout(timer);
       process.off('SIGINT', finish);
       await watcher.stop();

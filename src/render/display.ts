@@ -177,11 +177,11 @@ function formatAge(ms: number): string {
   return `${Math.floor(ms / 3_600_000)}h`;
 }
 
-function reverse(text: string): string {
+export function reverse(text: string): string {
   return `\x1b[7m${text}\x1b[27m`;
 }
 
-function fit(text: string, width: number): string {
+export function fit(text: string, width: number): string {
   return text.length > width ? text.slice(0, Math.max(0, width - 1)) + '…' : text;
 }
 
