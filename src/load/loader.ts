@@ -159,13 +159,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
         }
       };
       const mainLane = async (): Promise<void> => {
-        try {
-          await mainLaneSlices();
-        } finally {
-          mainLaneDone();
-        }
-      };
-      const mainLaneSlices = async (): Promise<void> => {
         if (options.poolOnly) return;
         const collection = client.db(db).collection<StockDoc>(coll);
         for (let slice = take(); slice; slice = poolWriting && !options.mainThreadKeepsHelping ? undefined : take()) {
@@ -175,7 +168,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
           mainThreadDocs += result.inserted + result.preexisting;
         }
       };
-      const lanes = [...Array.from({ length: workers * 2 }, poolLane), mainLane()].map((lane) =>
+      const lanes = [...Array.from({ length: workers * 2 }, poolLane), mainLane().finally(mainLaneDone)].map((lane) =>
         lane.catch((error: unknown) => {
           failed = true;
           throw error;

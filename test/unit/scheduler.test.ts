@@ -58,6 +58,7 @@ describe('open-loop scheduler (fake clock)', () => {
     assert.equal(dueBy(1_000), 500);
     for (let k = 1; k < offsets.length; k++) assert.ok(offsets[k]! > offsets[k - 1]!, 'intended times increase');
     for (let k = 501; k < offsets.length; k++) assert.ok(Math.abs(offsets[k]! - offsets[k - 1]! - 1) < 1e-9, 'one per ms after the ramp');
+    assert.equal(stats.achievedRate, 1_000, 'the achieved rate is the one after the ramp');
   });
 
   it('catches up after a stall: overdue operations go at once and keep their intended times', async () => {
