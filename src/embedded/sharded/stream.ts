@@ -111,17 +111,19 @@ export class RouterChangeStream {
       const room = this.options.bufferLimit - feed.buffer.length;
       if (room <= 0) continue;
       const batch = await feed.cursor.nextBatch(room, 0);
-      const answered = batch.events.length > 0 || now - feed.answeredAt >= this.options.shardWaitMs;
       for (const event of batch.events) if (this.keep(feed, event)) feed.buffer.push(event);
       if (batch.invalidated) {
         // This shard's stream ended (its copy of the collection was dropped); it no longer holds others back.
         feed.known = END_OF_TIME;
         continue;
       }
-      if (!answered) continue;
-      feed.answeredAt = now;
+      // A shard's awaitData getMore answers as soon as its oplog moves (an event, another collection's
+      // write, a no-op), with a post-batch resume token that far; otherwise after shardWaitMs, empty.
       const reached = reachedBy(batch.postBatchResumeToken);
-      if (compareTimestamps(reached, feed.known) > 0) feed.known = reached;
+      const moved = compareTimestamps(reached, feed.known) > 0;
+      if (!moved && batch.events.length === 0 && now - feed.answeredAt < this.options.shardWaitMs) continue;
+      feed.answeredAt = now;
+      if (moved) feed.known = reached;
     }
   }
 
