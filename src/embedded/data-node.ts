@@ -209,8 +209,8 @@ export class DataNode {
         }
         continue;
       }
-      collection.indexes.push({ ...spec, v: spec.v ?? 2 });
-      this.log({ op: 'createIndexes', db, coll, collectionUUID: collection.uuid, operationDescription: { indexes: [{ ...spec, v: spec.v ?? 2 }] } });
+      collection.indexes.push(normalizedIndexSpec(spec));
+      this.log({ op: 'createIndexes', db, coll, collectionUUID: collection.uuid, operationDescription: { indexes: [normalizedIndexSpec(spec)] } });
     }
     return { before, after: collection.indexes.length, created: collection.indexes.length > before };
   }
@@ -238,6 +238,12 @@ export class DataNode {
     collection.options = { ...collection.options, ...changes };
     this.log({ op: 'modify', db, coll, collectionUUID: collection.uuid, operationDescription: { ...changes }, preImage: old });
   }
+}
+
+/** An index spec as mongod stores and lists it: `v`, `key`, `name` first, then the options in the order given. */
+function normalizedIndexSpec(spec: IndexSpec): IndexSpec {
+  const { v, key, name, ...options } = spec;
+  return { v: v ?? 2, key, name, ...options };
 }
 
 /** The equality parts of a filter, which an upsert copies into the new document. */

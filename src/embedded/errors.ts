@@ -48,6 +48,7 @@ export const CODE_NAMES: Record<number, string> = {
   61: 'ShardKeyNotFound',
   66: 'ImmutableField',
   72: 'InvalidOptions',
+  76: 'NoReplicationEnabled',
   73: 'InvalidNamespace',
   85: 'IndexOptionsConflict',
   86: 'IndexKeySpecsConflict',

@@ -26,7 +26,8 @@ export class Topology {
   private _writablePrimary = true;
   /** The replica-set term: each election (back to primary after a step-down or a restart) starts a new one. */
   private term = 1;
-
+  /** The replica set's id (settings.replicaSetId), chosen when the set was initiated; kept across restarts. */
+  readonly replicaSetId = new ObjectId();
 
   constructor(public options: TopologyOptions) {}
 
@@ -41,6 +42,11 @@ export class Topology {
   /** As mongod forms it: 0x7fffffff followed by the term, so a later election compares greater. */
   get electionId(): ObjectId {
     return new ObjectId(`7fffffff${this.term.toString(16).padStart(16, '0')}`);
+  }
+
+  /** The current replica-set term (replSetGetStatus.term, replSetGetConfig.config.term). */
+  get currentTerm(): number {
+    return this.term;
   }
 
   get writablePrimary(): boolean {

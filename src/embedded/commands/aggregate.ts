@@ -8,6 +8,7 @@ import { CommandError, ErrorCode, badValue } from '../errors.js';
 import { runPipeline } from '../storage/query.js';
 import type { CommandContext, CommandTable } from './context.js';
 import { firstBatch } from './batches.js';
+import { checkFirstStageOnly, collStatsStageDoc, parseCollStatsStage } from './stats.js';
 
 const FULL_DOCUMENT = new Set(['default', 'updateLookup', 'whenAvailable', 'required']);
 /** The $changeStream fields a 7.0 mongod parses (document_source_change_stream.idl); others are error 40415. */
@@ -24,9 +25,15 @@ function aggregate(cmd: Document, ctx: CommandContext): Document | Promise<Docum
   const pipeline = cmd.pipeline;
   if (!Array.isArray(pipeline)) throw new CommandError(ErrorCode.TypeMismatch, "'pipeline' option must be specified as an array");
   if (typeof cmd.cursor !== 'object' && !cmd.explain) throw new CommandError(ErrorCode.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
+  checkFirstStageOnly(pipeline);
   if (pipeline[0]?.$changeStream) return openChangeStream(cmd, ctx);
-  if (pipeline.slice(1).some((s: Document) => '$changeStream' in s)) throw badValue('$changeStream is only valid as the first stage in a pipeline');
   const target = cmd.aggregate;
+  if (pipeline[0] && typeof pipeline[0] === 'object' && '$collStats' in pipeline[0]) {
+    const spec = parseCollStatsStage(pipeline[0], target);
+    const stats = [collStatsStageDoc(ctx, target, spec)];
+    const rest = pipeline.slice(1);
+    return firstBatch(ctx, `${ctx.db}.${target}`, rest.length > 0 ? runPipeline(stats, rest) : stats, cmd.cursor?.batchSize);
+  }
   const source = typeof target === 'string' ? [...(ctx.node.catalog.get(ctx.db, target)?.docs.values() ?? [])] : [];
   if (target === 1 && pipeline[0] && !('$documents' in pipeline[0]) && !('$currentOp' in pipeline[0])) {
     throw new CommandError(ErrorCode.InvalidNamespace, "{aggregate: 1} is not valid for '$match'; a collection is required.");

@@ -21,7 +21,7 @@ function approximateSize(ctx: CommandContext, db: string): number {
 }
 
 /** A replica-set member always has these, holding its own metadata and the oplog. */
-const SYSTEM_DATABASES: Record<string, number> = { admin: 40_960, config: 110_592, local: 450_560 };
+export const SYSTEM_DATABASES: Record<string, number> = { admin: 40_960, config: 110_592, local: 450_560 };
 
 function adminOnly(ctx: CommandContext, command: string): void {
   if (ctx.db !== 'admin') throw new CommandError(ErrorCode.Unauthorized, `${command} may only be run against the admin database.`);

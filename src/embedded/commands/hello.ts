@@ -127,10 +127,37 @@ export const helloCommands: CommandTable = {
   refreshSessions: () => ({ ok: 1 }),
   getLog: (cmd) => (cmd.getLog === 'startupWarnings' ? { totalLinesWritten: 0, log: [], ok: 1 } : { names: ['global', 'startupWarnings'], ok: 1 }),
   getFreeMonitoringStatus: () => ({ state: 'disabled', ok: 1 }),
+  replSetGetConfig: (_cmd, ctx) => {
+    replicaSetMemberOnly(ctx, 'replSetGetConfig');
+    const { topology } = ctx;
+    return {
+      config: {
+        _id: topology.options.replicaSet,
+        version: 1,
+        term: topology.currentTerm,
+        members: [{
+          _id: 0, host: topology.address, arbiterOnly: false, buildIndexes: true, hidden: false, priority: 1, tags: {},
+          secondaryDelaySecs: Long.fromNumber(0), votes: 1,
+        }],
+        protocolVersion: Long.fromNumber(1),
+        writeConcernMajorityJournalDefault: true,
+        settings: {
+          chainingAllowed: true,
+          heartbeatIntervalMillis: 2000,
+          heartbeatTimeoutSecs: 10,
+          electionTimeoutMillis: 10000,
+          catchUpTimeoutMillis: -1,
+          catchUpTakeoverDelayMillis: 30000,
+          getLastErrorModes: {},
+          getLastErrorDefaults: { w: 1, wtimeout: 0 },
+          replicaSetId: topology.replicaSetId,
+        },
+      },
+      ok: 1,
+    };
+  },
   replSetGetStatus: (_cmd, ctx) => {
-    if (ctx.topology.options.role === 'mongos') return { ok: 0, errmsg: 'replSetGetStatus is not supported through mongos', code: 59, codeName: 'CommandNotFound' };
-    if (ctx.topology.options.role === 'standalone') return { ok: 0, errmsg: 'not running with --replSet', code: 76, codeName: 'NoReplicationEnabled' };
-    adminOnly(ctx, 'replSetGetStatus');
+    replicaSetMemberOnly(ctx, 'replSetGetStatus');
     const ts = ctx.node.clock.now();
     const opTime = { ts, t: Long.fromNumber(1) };
     const optimeDate = new Date(ts.t * 1000);
@@ -139,7 +166,7 @@ export const helloCommands: CommandTable = {
       set: ctx.topology.options.replicaSet,
       date: new Date(),
       myState: primary ? 1 : 2,
-      term: Long.fromNumber(1),
+      term: Long.fromNumber(ctx.topology.currentTerm),
       syncSourceHost: '',
       syncSourceId: -1,
       heartbeatIntervalMillis: Long.fromNumber(2000),
@@ -170,6 +197,16 @@ export const helloCommands: CommandTable = {
 };
 
 const START_TIME = Date.now();
+
+/**
+ * The replication commands a mongos does not have (so: CommandNotFound, as for any unknown name), a
+ * standalone refuses, and a member answers only on `admin`.
+ */
+function replicaSetMemberOnly(ctx: CommandContext, command: string): void {
+  if (ctx.topology.options.role === 'mongos') throw new CommandError(ErrorCode.CommandNotFound, `no such command: '${command}'`);
+  if (ctx.topology.options.role === 'standalone') throw new CommandError(76, 'not running with --replSet');
+  adminOnly(ctx, command);
+}
 
 function adminOnly(ctx: CommandContext, command: string): void {
   if (ctx.db !== 'admin') throw new CommandError(ErrorCode.Unauthorized, `${command} may only be run against the admin database.`);
@@ -211,8 +248,16 @@ function serverStatus(ctx: CommandContext): Document {
   return status;
 }
 
-function buildInfo(): Document {
-  return {
+const ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', ia32: 'i386', ppc64: 'ppc64le', s390x: 's390x' };
+
+/**
+ * buildInfo as a 7.0 mongod (or, for `mongos`, a mongos: no storageEngines) lists its fields. The build is
+ * this server's own: no OpenSSL (as a build without TLS reports it), no JavaScript engine.
+ */
+export function buildInfoReply(mongos = false): Document {
+  const arch = ARCH[process.arch] ?? process.arch;
+  const target = process.platform === 'win32' ? 'windows' : process.platform === 'darwin' ? 'macOS' : process.platform;
+  const reply: Document = {
     version: SERVER_VERSION,
     gitVersion: 'ticker-embedded',
     modules: [],
@@ -220,10 +265,19 @@ function buildInfo(): Document {
     javascriptEngine: 'none',
     sysInfo: 'deprecated',
     versionArray: SERVER_VERSION.split('.').map(Number).concat(0),
+    openssl: { running: 'disabled', compiled: 'disabled' },
+    buildEnvironment: {
+      distmod: '', distarch: arch, cc: '', ccflags: '', cxx: '', cxxflags: '', linkflags: '', target_arch: arch, target_os: target, cppdefines: '',
+    },
     bits: 64,
     debug: false,
     maxBsonObjectSize: MAX_BSON_OBJECT_SIZE,
-    storageEngines: ['inMemory'],
-    ok: 1,
   };
+  if (!mongos) reply.storageEngines = ['inMemory'];
+  reply.ok = 1;
+  return reply;
+}
+
+function buildInfo(_cmd: Document, ctx: CommandContext): Document {
+  return buildInfoReply(ctx.topology.options.role === 'mongos');
 }

@@ -3,6 +3,7 @@ import { catalogCommands } from './catalog.js';
 import type { CommandTable } from './context.js';
 import { crudCommands } from './crud.js';
 import { helloCommands } from './hello.js';
+import { statsCommands } from './stats.js';
 
 /** Every command a replica-set member answers, by name (names are case-sensitive, as in mongod). */
 export const mongodCommands: CommandTable = {
@@ -10,6 +11,7 @@ export const mongodCommands: CommandTable = {
   ...crudCommands,
   ...aggregateCommands,
   ...catalogCommands,
+  ...statsCommands,
   configureFailPoint: (cmd, ctx) => {
     if (ctx.db !== 'admin') return { ok: 0, errmsg: 'configureFailPoint may only be run against the admin database.', code: 13, codeName: 'Unauthorized' };
     return ctx.failPoints.configure(cmd);

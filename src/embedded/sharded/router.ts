@@ -1,11 +1,12 @@
-import { Long, type Document } from 'bson';
+import { Double, Long, type Document } from 'bson';
 import type { ChangeStreamCursor } from '../changestream/cursor.js';
 import { aggregateCommands, parseChangeStreamSpec } from '../commands/aggregate.js';
 import { firstBatch } from '../commands/batches.js';
-import { catalogCommands } from '../commands/catalog.js';
+import { catalogCommands, SYSTEM_DATABASES } from '../commands/catalog.js';
 import { collectionArg, type CommandContext, type CommandHandler, type CommandTable } from '../commands/context.js';
 import { crudCommands } from '../commands/crud.js';
-import { helloCommands, SERVER_VERSION } from '../commands/hello.js';
+import { helloCommands } from '../commands/hello.js';
+import { checkFirstStageOnly, collStatsStageDoc, parseCollStatsStage, statsCommands } from '../commands/stats.js';
 import { mongodCommands } from '../commands/index.js';
 import { cursorReply } from '../cursors.js';
 import { CommandError, ErrorCode, badValue } from '../errors.js';
@@ -195,7 +196,15 @@ export function routerCommands(rc: RouterContext): CommandTable {
 
   const aggregate: CommandHandler = (cmd, ctx) => {
     const pipeline = cmd.pipeline;
+    if (Array.isArray(pipeline)) checkFirstStageOnly(pipeline);
     if (Array.isArray(pipeline) && pipeline[0]?.$changeStream) return openChangeStream(rc, cmd, ctx);
+    if (Array.isArray(pipeline) && pipeline[0] && typeof pipeline[0] === 'object' && '$collStats' in pipeline[0]) {
+      // One document per shard that holds the collection (its chunk owners, or the database's primary), each with `shard`.
+      const spec = parseCollStatsStage(pipeline[0], cmd.aggregate);
+      const docs = statsShards(ctx.db, cmd.aggregate).map((t) => collStatsStageDoc(on(ctx, t), cmd.aggregate, spec, shards[t].name));
+      const rest = pipeline.slice(1);
+      return firstBatch(ctx, `${ctx.db}.${cmd.aggregate}`, rest.length > 0 ? runPipeline(docs, rest) : docs, cmd.cursor?.batchSize);
+    }
     if (ctx.db === 'config' && typeof cmd.aggregate === 'string') {
       if (!Array.isArray(pipeline)) throw new CommandError(ErrorCode.TypeMismatch, "'pipeline' option must be specified as an array");
       const match = pipeline[0]?.$match as Document | undefined;
@@ -241,6 +250,91 @@ export function routerCommands(rc: RouterContext): CommandTable {
 
   const shardDoc = (shard: Shard) => ({ _id: shard.name, host: shardHost(rc, shard), state: 1, topologyTime: rc.clusterTime() });
 
+  /** The shards a per-shard statistic of a collection is read from: its chunk owners when sharded, else the primary. */
+  const statsShards = (db: string, coll: string): number[] => sharding.sharded(db, coll)?.chunks.shards ?? [sharding.primaryOf(db)];
+
+  const clusterDbStats: CommandHandler = async (cmd, ctx) => {
+    const raw: Document = {};
+    let collections = 0;
+    let views = 0;
+    let objects = 0;
+    let unscaledDataSize = 0;
+    const sums = { dataSize: 0, storageSize: 0, indexes: 0, indexSize: 0, totalSize: 0 };
+    let scaleFactor = 1;
+    for (const shard of shards) {
+      const reply = await statsCommands.dbStats(cmd, on(ctx, shard.index));
+      const { ok: _ok, ...stats } = reply;
+      raw[shardHost(rc, shard)] = stats;
+      collections += Number(stats.collections);
+      views = Math.max(views, Number(stats.views));
+      objects += Number(stats.objects);
+      unscaledDataSize += Number(stats.avgObjSize) * Number(stats.objects);
+      for (const key of Object.keys(sums) as Array<keyof typeof sums>) sums[key] += Number(stats[key]);
+      scaleFactor = Number(stats.scaleFactor);
+    }
+    return {
+      raw,
+      db: ctx.db,
+      collections,
+      views,
+      objects,
+      avgObjSize: new Double(objects === 0 ? 0 : unscaledDataSize / objects),
+      dataSize: new Double(sums.dataSize),
+      storageSize: new Double(sums.storageSize),
+      indexes: sums.indexes,
+      indexSize: new Double(sums.indexSize),
+      totalSize: new Double(sums.totalSize),
+      scaleFactor: new Double(scaleFactor),
+      ok: 1,
+    };
+  };
+
+  // As a mongos merges its shards' collStats: sums, per-index sums, and each shard's reply under `shards`.
+  const clusterCollStats = async (cmd: Document, ctx: CommandContext, name: string): Promise<Document> => {
+    const coll = collectionArg(cmd, name);
+    const meta = sharding.sharded(ctx.db, coll);
+    const perShard: Document = {};
+    const indexSizes: Record<string, number> = {};
+    let count = 0;
+    let size = 0;
+    let storageSize = 0;
+    let totalIndexSize = 0;
+    let totalSize = 0;
+    let nindexes = 0;
+    let capped = false;
+    let scaleFactor = 1;
+    for (const t of statsShards(ctx.db, coll)) {
+      const { ok: _ok, ...stats } = await statsCommands.collStats({ ...cmd, collStats: coll, collstats: undefined }, on(ctx, t));
+      perShard[shards[t].name] = stats;
+      count += stats.count;
+      size += stats.size;
+      storageSize += stats.storageSize;
+      totalIndexSize += stats.totalIndexSize;
+      totalSize += stats.totalSize;
+      nindexes = Math.max(nindexes, stats.nindexes);
+      capped ||= stats.capped === true;
+      scaleFactor = stats.scaleFactor;
+      for (const [index, bytes] of Object.entries(stats.indexSizes as Record<string, number>)) indexSizes[index] = (indexSizes[index] ?? 0) + bytes;
+    }
+    return {
+      sharded: meta !== undefined,
+      capped,
+      ns: `${ctx.db}.${coll}`,
+      count,
+      size,
+      storageSize,
+      totalIndexSize,
+      totalSize,
+      indexSizes,
+      avgObjSize: count === 0 ? 0 : Math.trunc((size * scaleFactor) / count),
+      maxSize: Long.fromNumber(0),
+      nindexes,
+      nchunks: meta ? meta.chunks.chunks.length : 1,
+      shards: perShard,
+      ok: 1,
+    };
+  };
+
   const table: CommandTable = {
     ...helloCommands,
     configureFailPoint: mongodCommands.configureFailPoint,
@@ -285,18 +379,39 @@ export function routerCommands(rc: RouterContext): CommandTable {
     listCollections: (cmd, ctx) => (ctx.db === 'config'
       ? firstBatch(ctx, 'config.$cmd.listCollections', CONFIG_COLLECTIONS.map((name) => ({ name, type: 'collection', options: {}, info: { readOnly: true } })), cmd.cursor?.batchSize)
       : catalogCommands.listCollections(cmd, primary(ctx))),
+    // As cluster_list_databases_cmd.cpp: every shard and the config server are asked (with the filter);
+    // `admin` comes from the config server only, `config` from the shards and the config server, `local`
+    // from nobody (each shard has its own); each database lists its size on every shard that has it.
     listDatabases: async (cmd, ctx) => {
+      if (ctx.db !== 'admin') throw new CommandError(ErrorCode.Unauthorized, 'listDatabases may only be run against the admin database.');
       const sizes = new Map<string, number>();
+      const perShard = new Map<string, Document>();
+      const add = (shardName: string, name: string, size: number) => {
+        sizes.set(name, (sizes.get(name) ?? 0) + size);
+        const entry = perShard.get(name) ?? {};
+        entry[shardName] = size;
+        perShard.set(name, entry);
+      };
       for (const shard of shards) {
-        const reply = await catalogCommands.listDatabases({ listDatabases: 1 }, on(ctx, shard.index));
-        for (const d of reply.databases as Array<{ name: string; sizeOnDisk: number }>) sizes.set(d.name, (sizes.get(d.name) ?? 0) + d.sizeOnDisk);
+        const reply = await catalogCommands.listDatabases({ listDatabases: 1, filter: cmd.filter }, on(ctx, shard.index));
+        for (const d of reply.databases as Array<{ name: string; sizeOnDisk: number }>) {
+          if (d.name !== 'admin') add(shard.name, d.name, d.sizeOnDisk);
+        }
       }
-      let databases = [...sizes].map(([name, sizeOnDisk]) => ({ name, sizeOnDisk, empty: false }));
-      if (cmd.filter) databases = runFind(databases, { filter: cmd.filter }) as typeof databases;
-      if (cmd.nameOnly) return { databases: databases.map(({ name }) => ({ name })), ok: 1 };
+      let configServer: Document[] = ['admin', 'config'].map((name) => ({ name, sizeOnDisk: SYSTEM_DATABASES[name], empty: false }));
+      if (cmd.filter) configServer = runFind(configServer, { filter: cmd.filter });
+      for (const d of configServer) add('config', d.name, d.sizeOnDisk);
+      const names = [...sizes.keys()].filter((name) => name !== 'local').sort();
+      if (cmd.nameOnly) return { databases: names.map((name) => ({ name })), ok: 1 };
+      const databases = names.map((name) => ({ name, sizeOnDisk: sizes.get(name)!, empty: sizes.get(name) === 1, shards: perShard.get(name)! }));
       const totalSize = databases.reduce((sum, d) => sum + d.sizeOnDisk, 0);
-      return { databases, totalSize, totalSizeMb: Math.round(totalSize / 1048576), ok: 1 };
+      return { databases, totalSize, totalSizeMb: Math.floor(totalSize / 1048576), ok: 1 };
     },
+    // dbStats: every shard's own reply under `raw` (by connection string), then the sums.
+    dbStats: (cmd, ctx) => clusterDbStats(cmd, ctx),
+    dbstats: (cmd, ctx) => clusterDbStats(cmd, ctx),
+    collStats: (cmd, ctx) => clusterCollStats(cmd, ctx, 'collStats'),
+    collstats: (cmd, ctx) => clusterCollStats(cmd, ctx, 'collstats'),
     // Sharding administration, as on a mongos.
     enableSharding: admin('enableSharding', (cmd) => {
       if (typeof cmd.enableSharding !== 'string' || cmd.enableSharding.length === 0) throw badValue('enableSharding requires a database name');
@@ -339,9 +454,7 @@ export function routerCommands(rc: RouterContext): CommandTable {
       const meta = sharding.requireSharded(cmd.getShardVersion);
       return { version: meta.chunks.version, versionEpoch: meta.epoch, versionTimestamp: meta.timestamp, ok: 1 };
     }),
-    buildInfo: () => ({ version: SERVER_VERSION, gitVersion: 'ticker-embedded', versionArray: SERVER_VERSION.split('.').map(Number).concat(0), bits: 64, maxBsonObjectSize: 16 * 1024 * 1024, modules: [], ok: 1 }),
   };
-  table.buildinfo = table.buildInfo;
   return table;
 }
 
