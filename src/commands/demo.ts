@@ -9,6 +9,7 @@ import { runLiveDisplay } from '../render/display-live.js';
 import { renderLoadSummary, renderMutateSummary } from '../render/summary.js';
 import { colourEnabled } from '../util/colour.js';
 import { TickerCommand } from '../util/command-base.js';
+import { UserError } from '../util/errors.js';
 import { durationFlag, positiveIntFlag, rateFlag } from '../util/flags.js';
 import { createWatcher } from '../watch/watcher.js';
 
@@ -38,7 +39,13 @@ export default class Demo extends TickerCommand {
     const stop = (): void => abort.abort();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    const server = await startEmbeddedServer({ port: flags.port });
+    const server = await startEmbeddedServer({ port: flags.port }).catch((error: NodeJS.ErrnoException) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      if (error.code === 'EADDRINUSE') throw new UserError(`port ${flags.port} is already in use on 127.0.0.1 (another mongod or ticker server?): choose another with --port, or leave it out`);
+      if (error.code === 'EACCES') throw new UserError(`not allowed to listen on 127.0.0.1:${flags.port}: ports below 1024 need privileges; choose another with --port`);
+      throw error;
+    });
     const db = 'market';
     const coll = 'stocksymbols';
     const colour = colourEnabled(process.stdout);

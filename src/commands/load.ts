@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import cliProgress from 'cli-progress';
 import { openClient } from '../connect/client.js';
+import { describeTarget, requireChangeStreams } from '../connect/topology.js';
 import { resolveUri } from '../connect/uri.js';
 import { runLoad, type LoadSummary } from '../load/loader.js';
 import { renderLoadSummary } from '../render/summary.js';
@@ -35,6 +36,12 @@ export default class Load extends TickerCommand {
     const { flags } = await this.parse(Load);
     const uri = resolveUri(flags.uri);
     const client = await openClient(uri);
+    try {
+      requireChangeStreams(await describeTarget(client)); // a standalone is refused before any work
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
     const abort = new AbortController();
     const onSigint = (): void => abort.abort();
     process.once('SIGINT', onSigint);

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { coldShardRanges, inRanges } from '../connect/chunk-map.js';
 import { openClient } from '../connect/client.js';
 import { requireLoaded } from '../connect/collection.js';
+import { describeTarget, requireChangeStreams } from '../connect/topology.js';
 import { resolveUri } from '../connect/uri.js';
 import { formatMix, parseMix, type MixSpec } from '../mutate/mix.js';
 import { runMutator, type MutatorSummary } from '../mutate/mutator.js';
@@ -48,6 +49,7 @@ export default class Mutate extends TickerCommand {
     process.once('SIGINT', onSigint);
     const live = process.stderr.isTTY === true && !this.jsonEnabled();
     try {
+      requireChangeStreams(await describeTarget(client)); // a standalone is refused before any work
       await requireLoaded(client, flags.db, flags.collection); // before announcing anything
       const cold = flags['cold-shard'] === undefined ? undefined : await coldShardRanges(client, flags.db, flags.collection, flags['cold-shard']);
       if (!this.jsonEnabled()) {

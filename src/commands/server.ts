@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { parseAuthSpec } from '../embedded/auth/index.js';
 import { nextStopSignal, runForegroundServer, type ForegroundServerOptions, type ServerRunSummary } from '../embedded/cli-server.js';
 import { parseFault } from '../embedded/faults.js';
-import { asUserError } from '../util/errors.js';
+import { asUserError, UserError } from '../util/errors.js';
 import { DEFAULT_OPLOG_ENTRIES, DEFAULT_PORT, DEFAULT_REPLICA_SET } from '../embedded/index.js';
 import { TickerCommand } from '../util/command-base.js';
 import { durationFlag, positiveIntFlag } from '../util/flags.js';
@@ -32,6 +32,11 @@ type ServerFlags = {
 };
 
 export function serverOptions(flags: ServerFlags): ForegroundServerOptions {
+  // A mongos and a standalone have no replica set: refuse flags they would silently ignore.
+  if (flags.sharded && flags.standalone) throw new UserError('--sharded and --standalone exclude each other: choose one');
+  if (flags['replica-set'] !== DEFAULT_REPLICA_SET && (flags.sharded || flags.standalone)) {
+    throw new UserError(`--replica-set names the set of a replica-set primary; a ${flags.sharded ? 'mongos (--sharded)' : 'standalone'} has none`);
+  }
   return {
     port: flags.port,
     host: flags.host,

@@ -6,6 +6,7 @@ import { addressOf, userOf } from './uri.js';
 export interface OpenClientOptions {
   /** How long to look for a usable server before giving up; short, so a wrong address fails fast. */
   serverSelectionTimeoutMS?: number;
+  /** Below serverSelectionTimeoutMS, so a stuck TCP or TLS handshake is what the error names. */
   connectTimeoutMS?: number;
   appName?: string;
   /** Anything else for the driver; wins over the defaults above. */
@@ -24,12 +25,18 @@ export async function openClient(uri: string, options: OpenClientOptions = {}): 
     toConnectionUserError(error, address, user) ??
     new UserError(`cannot connect to ${address}: ${oneLine(error instanceof Error ? error.message : String(error))}`);
 
+  if (hasRawAtAfterHosts(uri)) {
+    // The driver would take what follows the raw '@' as the host and print it: a piece of the password.
+    throw new UserError(`invalid connection string ${address}: an '@' after the host list; percent-encode '@', '/', ':' or '?' in a user name or password (e.g. '@' as %40)`);
+  }
   let client: MongoClient;
   try {
+    // Options given here win over the URI's: set the defaults only where the URI says nothing.
+    const inUri = (name: string): boolean => new RegExp(`[?&]${name}=`, 'i').test(uri);
     client = new MongoClient(uri, {
-      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3_000,
-      connectTimeoutMS: options.connectTimeoutMS ?? 3_000,
-      appName: options.appName ?? 'ticker',
+      ...(inUri('serverSelectionTimeoutMS') ? {} : { serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3_000 }),
+      ...(inUri('connectTimeoutMS') ? {} : { connectTimeoutMS: options.connectTimeoutMS ?? 2_500 }),
+      ...(inUri('appName') ? {} : { appName: options.appName ?? 'ticker' }),
       ...options.driver,
     });
   } catch (error) {
@@ -44,4 +51,14 @@ export async function openClient(uri: string, options: OpenClientOptions = {}): 
     await client.close().catch(() => undefined);
     throw fail(error);
   }
+}
+
+/**
+ * True for `mongodb://user:p@ss/word@host`: credentials, then another '@' further on. A password with a raw
+ * '@' or '/' makes the driver read part of it as the host (and print it in its errors).
+ */
+function hasRawAtAfterHosts(uri: string): boolean {
+  const rest = uri.trim().replace(/^mongodb(?:\+srv)?:\/\//i, '');
+  const authority = rest.split(/[/?]/, 1)[0] ?? '';
+  return authority.includes('@') && rest.indexOf('@', authority.length) !== -1;
 }

@@ -10,7 +10,7 @@ export function connectionErrorMessage(error: unknown, address = 'the server', u
   const detail = oneLine(facts.messages[0] ?? 'unknown error');
   const has = (pattern: RegExp): boolean => facts.codes.some((c) => pattern.test(c)) || facts.messages.some((m) => pattern.test(m));
 
-  if (facts.names.includes('MongoParseError') || facts.names.includes('MongoInvalidArgumentError')) {
+  if (facts.names.includes('MongoParseError') || facts.names.includes('MongoInvalidArgumentError') || has(/^ERR_INVALID_URL$/)) {
     return `invalid connection string ${address}: ${detail}`;
   }
   if (has(/^18$|AuthenticationFailed|Authentication failed/i)) {
@@ -23,11 +23,17 @@ export function connectionErrorMessage(error: unknown, address = 'the server', u
   if (has(/ECONNREFUSED/)) {
     return `connection refused by ${address}: is the server running and listening on that port?`;
   }
+  if (has(/secureConnect' timed out/)) {
+    return `no TLS handshake from ${address} in time: does the server have TLS enabled? If not, remove tls=true from the URI`;
+  }
   if (has(/\bTLS\b|\bSSL\b|certificate|EPROTO|self[- ]signed|handshake/i)) {
     return `TLS handshake with ${address} failed: ${detail}`;
   }
   if (has(/ECONNRESET|connection .*closed|socket hang up/i)) {
     return `${address} closed the connection during the handshake: does it require TLS (add tls=true to the URI)?`;
+  }
+  if (facts.notInSet !== undefined) {
+    return `no member of replica set "${facts.notInSet}" at ${address}: the server is a mongos, a standalone or in another set; fix or remove replicaSet= in the URI`;
   }
   if (facts.names.includes('MongoServerSelectionError') || has(/ETIMEDOUT|timed out/i)) {
     return `no usable server at ${address} in time (${detail}): check host, port, replicaSet name and firewall`;
@@ -53,6 +59,8 @@ interface Facts {
   names: string[];
   codes: string[];
   messages: string[];
+  /** The replicaSet= name, when the driver dropped every server for not being a member of that set. */
+  notInSet?: string;
 }
 
 /** Walks cause chains and a server-selection error's per-server errors: the root cause hides in there. */
@@ -60,7 +68,7 @@ function collectFacts(error: unknown, facts: Facts = { names: [], codes: [], mes
   if (depth > 6 || error === null || typeof error !== 'object') return facts;
   const e = error as {
     name?: unknown; code?: unknown; codeName?: unknown; message?: unknown; cause?: unknown; errno?: unknown;
-    reason?: { servers?: Map<string, { error?: unknown }> };
+    reason?: { servers?: Map<string, { error?: unknown }>; type?: unknown; setName?: unknown };
   };
   if (typeof e.name === 'string') facts.names.push(e.name);
   for (const code of [e.code, e.codeName, e.errno]) if (code !== undefined) facts.codes.push(String(code));
@@ -68,5 +76,9 @@ function collectFacts(error: unknown, facts: Facts = { names: [], codes: [], mes
   collectFacts(e.cause, facts, depth + 1);
   const servers = e.reason?.servers;
   if (servers instanceof Map) for (const server of servers.values()) collectFacts(server.error, facts, depth + 1);
+  // Seeds that answered as a mongos, a standalone or a member of another set are removed from the topology.
+  if (servers instanceof Map && servers.size === 0 && e.reason?.type === 'ReplicaSetNoPrimary' && typeof e.reason.setName === 'string') {
+    facts.notInSet = e.reason.setName;
+  }
   return facts;
 }

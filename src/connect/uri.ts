@@ -27,9 +27,12 @@ export function redactSecrets(text: string): string {
   return text.replace(CONNECTION_STRING, redactOne);
 }
 
-/** `mongodb://user:pass@host/db` → `mongodb://user:****@host/db`. */
+/**
+ * `mongodb://user:pass@host/db` → `mongodb://user:****@host/db`. A string that IS a connection string is
+ * redacted whole, so a password holding a space or a quote (which end a URI found in prose) is hidden too.
+ */
 export function redactUri(uri: string): string {
-  return redactSecrets(uri);
+  return /^\s*mongodb(?:\+srv)?:\/\//i.test(uri) ? redactOne(uri) : redactSecrets(uri);
 }
 
 function redactOne(uri: string): string {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { UserError } from './errors.js';
 
 /**
  * Writes `path` atomically: the content goes to a temporary file in the same directory (same file
@@ -38,3 +39,28 @@ export async function ensureDir(dir: string): Promise<void> {
     });
   }
 }
+
+/**
+ * Creates `dir` if needed and proves a file can be written in it (the probe is removed), so a long run
+ * does not find out only at its end that its results cannot be saved. Throws one UserError line.
+ */
+export async function requireWritableDir(dir: string, what: string): Promise<void> {
+  try {
+    await ensureDir(dir);
+    await writeFileAtomic(join(dir, `.ticker-probe-${process.pid}`), '');
+    await rm(join(dir, `.ticker-probe-${process.pid}`), { force: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === undefined) throw err;
+    throw new UserError(`cannot write ${what} to ${dir}: ${WHY_NOT_WRITABLE[code] ?? code}`);
+  }
+}
+
+const WHY_NOT_WRITABLE: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOENT: 'no such directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+};

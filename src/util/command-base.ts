@@ -54,11 +54,12 @@ function exitCodeOf(error: CommandError): number {
 
 /**
  * oclif's parse errors: its own (unknown flag, missing argument) carry a `parse` field; a custom flag's
- * parser error comes back as a plain Error whose message oclif rewrote to "Parsing --flag ...".
+ * parser error comes back as a plain Error whose message oclif rewrote to "Parsing --flag ..."; a flag
+ * given last without its value is a plain CLIError "Flag --flag expects a value".
  */
 function isFlagParseError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  return ('parse' in error && 'oclif' in error) || /^Parsing --\S+\s/.test(error.message);
+  return ('parse' in error && 'oclif' in error) || /^Parsing --\S+\s|^Flag --\S+ expects a value$/.test(error.message);
 }
 
 /** "Parsing --rate \n\tmessage\nSee more help with --help" → "--rate: message (see --help)". */

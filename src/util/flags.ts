@@ -1,10 +1,13 @@
 import { Flags } from '@oclif/core';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 
 /**
  * Custom oclif flags. Each parser throws an Error whose message is one line; `TickerCommand.catch`
  * folds oclif's "Parsing --flag" wrapper into that same line.
  */
+
+/** The longest delay a Node.js timer takes (~24.8 days); a longer one fires at once, with a warning. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** `--duration 10s` → 10000 (ms). Zero is refused unless the flag says `allowZero` (e.g. a warm-up). */
 export const durationFlag = Flags.custom<number, { allowZero?: boolean }>({
@@ -12,6 +15,7 @@ export const durationFlag = Flags.custom<number, { allowZero?: boolean }>({
   parse: async (input, _context, options) => {
     const ms = parseDuration(input);
     if (ms === 0 && !options.allowZero) throw new Error(`expected a duration above zero, got "${input}"`);
+    if (ms > MAX_TIMER_MS) throw new Error(`expected at most ${formatDuration(MAX_TIMER_MS - (MAX_TIMER_MS % 3_600_000))} (about 24 days), got "${input}"`);
     return ms;
   },
 });

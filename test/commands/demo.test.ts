@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { describe, it } from 'node:test';
-import { runTicker as ticker } from '../helpers/cli.js';
+import { assertRefused, runTicker as ticker } from '../helpers/cli.js';
 
 describe('ticker demo', () => {
   it('starts a server, loads, mutates and displays, then stops with a summary', async () => {
@@ -15,6 +16,17 @@ describe('ticker demo', () => {
     // Not a terminal: the display fell back to trace lines, one per familiar change.
     const traceLines = run.stdout.split('\n').filter((l) => / → /.test(l));
     assert.equal(traceLines.length, Number(shown![1]));
+  });
+
+  it('a --port in use → one line, non-zero exit', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      assertRefused(await ticker(['demo', '--port', String(port), '--duration', '1s']), new RegExp(`^Error: port ${port} is already in use on 127\\.0\\.0\\.1 `));
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
   });
 
   it('bad input → one line, non-zero exit', async () => {

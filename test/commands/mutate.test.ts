@@ -64,6 +64,7 @@ describe('ticker mutate', () => {
     [['--rate', '0'], /^Error: --rate: expected a rate in operations per second above zero, got "0" \(see --help\)$/],
     [['--duration', '10'], /^Error: --duration: duration "10" has no unit/],
     [['--mix', 'familiar,z-delete'], /^Error: --mix: z-delete and z-insert go together/],
+    [['--duration'], /^Error: Flag --duration expects a value \(see --help\)$/],
   ] as const) {
     it(`bad input ${args.join(' ')} → one line, exit 2`, async () => {
       const run = await ticker(['mutate', '--uri', target.uri, '--db', db, ...args]);

@@ -102,6 +102,27 @@ describe('ticker server', () => {
     }
   });
 
+  for (const [args, pattern] of [
+    [['--sharded', '--standalone'], /^Error: --sharded and --standalone exclude each other/],
+    [['--sharded', '--replica-set', 'rs1'], /^Error: --replica-set names the set of a replica-set primary; a mongos \(--sharded\) has none$/],
+  ] as const) {
+    it(`${args.join(' ')} is refused, not ignored: one line, non-zero exit`, async () => {
+      const run = start(['--port', '0', ...args]);
+      try {
+        let timer: NodeJS.Timeout | undefined;
+        const code = await Promise.race([run.exited, new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still running'), 15_000)))]);
+        clearTimeout(timer);
+        assert.notEqual(code, 'still running', `it started anyway: ${run.stdout.join('\n')}`);
+        assert.notEqual(code, 0);
+        const lines = run.stderr().trim().split('\n');
+        assert.equal(lines.length, 1, run.stderr());
+        assert.match(lines[0]!, pattern);
+      } finally {
+        run.child.kill('SIGKILL');
+      }
+    });
+  }
+
   it('a bad --port is a usage error', async () => {
     const run = start(['--port', '70000']);
     assert.notEqual(await run.exited, 0);

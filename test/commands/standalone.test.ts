@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startEmbeddedServer, type EmbeddedServer } from '../../src/embedded/index.js';
 import { assertRefused, runTicker } from '../helpers/cli.js';
@@ -11,9 +12,19 @@ describe('a standalone server', { skip: process.env.MONGODB_URI ? 'needs the emb
   });
   after(async () => server.stop());
 
-  for (const command of [['trace'], ['display'], ['bench', 'latency', '--duration', '1s']]) {
+  for (const command of [['trace'], ['display'], ['bench', 'latency', '--duration', '1s'], ['load', '--count', '10'], ['mutate', '--duration', '1s']]) {
     it(`is refused by ticker ${command.join(' ')} with one line`, async () => {
       assertRefused(await runTicker([...command, '--uri', server.uri]), /standalone/);
     });
   }
+
+  it('nothing was written to it', async () => {
+    const { MongoClient } = await import('mongodb');
+    const client = await new MongoClient(server.uri).connect();
+    try {
+      assert.deepEqual(await client.db('market').listCollections().toArray(), []);
+    } finally {
+      await client.close();
+    }
+  });
 });

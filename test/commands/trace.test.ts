@@ -86,6 +86,12 @@ describe('ticker trace', () => {
     oneErrorLine(bad.stderr, /^Error: --symbols: "M\$B" is not a stock symbol/);
   });
 
+  it('a --duration longer than a Node.js timer takes is refused (it used to end the trace at once)', async () => {
+    const run = await ticker(['trace', '--uri', target.uri, '--db', db, '--duration', '1000h']);
+    assert.equal(run.code, 2, run.stderr);
+    oneErrorLine(run.stderr, /^Error: --duration: expected at most 596h \(about 24 days\), got "1000h" \(see --help\)$/);
+  });
+
   it('an unreachable server → one line naming it', async () => {
     const run = await ticker(['trace', '--uri', 'mongodb://127.0.0.1:1']);
     assert.notEqual(run.code, 0);

@@ -5,6 +5,7 @@ import { formatMs } from '../../render/format-latency.js';
 import { renderReportSummary } from '../../render/latency-table.js';
 import type { LatencyReport } from '../../report/model.js';
 import { writeReport, type WrittenReport } from '../../report/write.js';
+import { requireWritableDir } from '../../util/atomic-write.js';
 import { colourEnabled } from '../../util/colour.js';
 import { connectionFlags, TickerCommand } from '../../util/command-base.js';
 import { formatDuration } from '../../util/duration.js';
@@ -53,10 +54,12 @@ export default class BenchLatency extends TickerCommand {
   async run(): Promise<LatencySummary> {
     const { flags } = await this.parse(BenchLatency);
     const json = this.jsonEnabled();
+    await requireWritableDir(flags['report-dir'], 'the report'); // now, not after the run
     const abort = new AbortController();
     let interrupts = 0;
+    let writing = false;
     const onSigint = (): void => {
-      if (++interrupts > 1) process.exit(130);
+      if (++interrupts > 1 && !writing) process.exit(130); // a second Ctrl-C never leaves half-written files
       abort.abort();
     };
     process.on('SIGINT', onSigint);
@@ -81,17 +84,23 @@ export default class BenchLatency extends TickerCommand {
         onProgress: progress?.update,
       });
       progress?.clear();
+      writing = true;
       const files = await writeReport(report, flags['report-dir']);
       const summary = summarise(report, files, errors, interrupted);
       if (!json) {
         this.log(renderReportSummary(report, { colour: colourEnabled(process.stdout) }));
         for (const e of errors) this.warn(e);
-        if (interrupted) this.log(`interrupted: measured ${formatDuration(report.durationMs)} of ${formatDuration(flags.duration)}`);
         this.log(`\nreport: ${Object.values(files).join(', ')}`);
       }
+      // One line on stderr: an interrupted run is written, but it is not what was asked for (exit 130, as
+      // an interrupted program); a failed audit wins (exit 1).
+      const cut = interrupted ? `interrupted: measured ${formatDuration(report.durationMs)} of ${formatDuration(flags.duration)}` : undefined;
       if (!report.ok) {
-        if (!json) process.stderr.write('Error: the audit failed: events were lost or duplicated (see the report)\n');
+        if (!json) process.stderr.write(`Error: the audit failed: events were lost or duplicated (see the report)${cut ? `; ${cut}` : ''}\n`);
         process.exitCode = 1;
+      } else if (cut) {
+        if (!json) process.stderr.write(`${cut}; the report covers that part\n`);
+        process.exitCode = 130;
       }
       return summary;
     } finally {
