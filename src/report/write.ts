@@ -1,7 +1,7 @@
 /** Writes a report's four files, each atomically: `<name>.json`, `.md`, `.html` and `.hgrm`. */
 import { join } from 'node:path';
 import { decodeHistogram } from '../measure/histograms.js';
-import { ensureDir, writeFileAtomic } from '../util/atomic-write.js';
+import { ensureDir, writeFileAtomic, WHY_NOT_WRITABLE } from '../util/atomic-write.js';
 import { UserError } from '../util/errors.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
@@ -35,19 +35,10 @@ export async function writeReport(report: LatencyReport, dir: string, baseName =
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === undefined) throw err;
-    throw new UserError(`cannot write the report to ${dir}: ${WHY[code] ?? code}`);
+    throw new UserError(`cannot write the report to ${dir}: ${WHY_NOT_WRITABLE[code] ?? code}`);
   }
   return paths;
 }
-
-const WHY: Record<string, string> = {
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  ENOENT: 'no such directory',
-  ENOTDIR: 'a part of the path is not a directory',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on the device',
-};
 
 /** The classic HdrHistogram percentile text of endToEnd, in milliseconds (what wrk2 and HdrHistogram's plotter read). */
 function hgrmText(report: LatencyReport): string {

@@ -56,7 +56,8 @@ export async function requireWritableDir(dir: string, what: string): Promise<voi
   }
 }
 
-const WHY_NOT_WRITABLE: Record<string, string> = {
+/** Why a path cannot be written, in words, by errno code (shared by every one-line write error). */
+export const WHY_NOT_WRITABLE: Record<string, string> = {
   EACCES: 'permission denied',
   EPERM: 'permission denied',
   ENOENT: 'no such directory',
