@@ -38,11 +38,14 @@ describe('bench latency on the embedded sharded cluster', { skip: AGAINST_REAL_D
     assert.equal(report.audit.lost, 0);
     assert.equal(report.audit.duplicated, 0);
     assert.ok(report.staggers.count >= 1, `staggers: ${report.staggers.count}`);
-    // Held back until the cold shard's next no-op: about the 1 s interval, never much more.
+    // Held back until the cold shard's next no-op: about the 1 s interval, never much more. A gap cut by
+    // the window's start is shorter, so only the longest is held to the interval from below.
     for (const stagger of report.staggers.worst) {
       assert.equal(stagger.shard, 'shard1');
-      assert.ok(stagger.gapMs > 400 && stagger.gapMs < 1_600, `a stagger of ${stagger.gapMs} ms`);
+      assert.ok(stagger.gapMs < 1_600, `a stagger of ${stagger.gapMs} ms`);
     }
+    const longest = Math.max(...report.staggers.worst.map((s) => s.gapMs));
+    assert.ok(longest > 600, `the longest stagger: ${longest} ms`);
   });
 
   it('with every shard written to (the default mix, familiar symbols included), there are no staggers', async () => {
