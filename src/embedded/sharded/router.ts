@@ -24,7 +24,7 @@ export interface RouterContext {
   sharding: ShardingCatalog;
   /** The router's cluster time (the latest of the shards'). */
   clusterTime: () => import('bson').Timestamp;
-  stream: Omit<RouterStreamOptions, 'primaryOf'>;
+  stream: Omit<RouterStreamOptions, 'primaryOf' | 'clusterTime'>;
   /** host:port of the router, for config.mongos and getShardMap. */
   address: () => string;
 }
@@ -541,7 +541,7 @@ async function openChangeStream(rc: RouterContext, cmd: Document, ctx: CommandCo
   if (typeof cmd.cursor !== 'object') throw new CommandError(ErrorCode.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
   const options = parseChangeStreamSpec(cmd, ctx);
   const { scope } = options;
-  const stream = new RouterChangeStream(rc.shards, { ...options, pipeline: [] }, cmd.pipeline.slice(1), { ...rc.stream, primaryOf: (db) => rc.sharding.primaryOf(db) }, rc.clusterTime());
+  const stream = new RouterChangeStream(rc.shards, { ...options, pipeline: [] }, cmd.pipeline.slice(1), { ...rc.stream, primaryOf: (db) => rc.sharding.primaryOf(db), clusterTime: rc.clusterTime }, rc.clusterTime());
   const ns = scope.kind === 'collection' ? `${scope.db}.${scope.coll}` : `${ctx.db}.$cmd.aggregate`;
   const batchSize = typeof cmd.cursor?.batchSize === 'number' ? cmd.cursor.batchSize : 101;
   const first = await stream.nextBatch(batchSize, 0);

@@ -15,6 +15,11 @@ export interface RouterStreamOptions {
   bufferLimit: number;
   /** The primary shard of a database: DDL events (drop, rename, invalidate...) are taken from it alone. */
   primaryOf: (db: string) => number | undefined;
+  /**
+   * The router's cluster time, gossiped with every shard getMore as a mongos does: an idle shard's next
+   * no-op is then stamped after every write the router has seen, so it releases them all.
+   */
+  clusterTime: () => Timestamp;
 }
 
 /** One shard's stream as the router sees it. */
@@ -106,10 +111,12 @@ export class RouterChangeStream {
   /** One round of shard getMores that have something to say (events, or their wait ran out). */
   private async readShards(): Promise<void> {
     const now = Date.now();
+    const clusterTime = this.options.clusterTime();
     for (const feed of this.feeds) {
       if (feed.known === END_OF_TIME) continue;
       const room = this.options.bufferLimit - feed.buffer.length;
       if (room <= 0) continue;
+      feed.shard.node.clock.advanceTo(clusterTime);
       const batch = await feed.cursor.nextBatch(room, 0);
       for (const event of batch.events) if (this.keep(feed, event)) feed.buffer.push(event);
       if (batch.invalidated) {
