@@ -47,6 +47,11 @@ export interface LatencyRunOptions {
   staggerThresholdMs?: number;
   /** keep every write off this shard's chunks (a sharded cluster's idle shard) */
   coldShard?: string;
+  /**
+   * Run the writer and the listeners in one thread. Default: when there is one of each and fewer than 3
+   * cores, where a third busy thread beside the server's would queue behind the others and add latency.
+   */
+  shareThread?: boolean;
   /** listeners per listener thread (default 25) */
   listenersPerThread?: number;
   /** how long listeners may take to receive the last writes after the writers stopped */
@@ -116,14 +121,21 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
   const fenceId = `__ticker_fence_${randomUUID()}`;
   const perThread = options.listenersPerThread ?? DEFAULT_LISTENERS_PER_THREAD;
   const listenerGroups = groupListeners(options.listeners, perThread);
+  const listenerFile = new URL('./listener-worker.js', import.meta.url).href;
+  const writerFile = new URL('./writer-worker.js', import.meta.url).href;
+  const shareThread = options.shareThread ?? (options.writers === 1 && listenerGroups.length === 1 && availableParallelism() < 3);
+  if (shareThread) notes.push('the writer and the listeners share one thread (fewer than 3 cores: the server needs one)');
   const listenerPool = new Piscina({
-    filename: new URL('./listener-worker.js', import.meta.url).href,
+    filename: listenerFile,
     minThreads: listenerGroups.length, maxThreads: listenerGroups.length, atomics: 'disabled', idleTimeout: 1_000,
+    // Both tasks are asynchronous: in one thread they interleave on its event loop.
+    ...(shareThread ? { concurrentTasksPerWorker: 2 } : {}),
   });
-  const writerPool = new Piscina({
-    filename: new URL('./writer-worker.js', import.meta.url).href,
+  const writerPool = shareThread ? listenerPool : new Piscina({
+    filename: writerFile,
     minThreads: options.writers, maxThreads: options.writers, atomics: 'disabled', idleTimeout: 1_000,
   });
+  const pools = shareThread ? [listenerPool] : [listenerPool, writerPool];
   const errors: string[] = [];
   const ports: MessagePort[] = [];
 
@@ -164,7 +176,7 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
       const task: WriterTask = {
         uri, db, coll, writerId: w, writers: options.writers, rate: writerRate, mix: options.mix, avoid, port: port2,
       };
-      const finished = writerPool.run(task, { transferList: [port2] }) as Promise<void>;
+      const finished = writerPool.run(task, { filename: writerFile, transferList: [port2] }) as Promise<void>;
       finished.catch(() => undefined);
       return { port: port1, ready, done, finished };
     });
@@ -232,9 +244,9 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
   } finally {
     for (const p of ports) p.close();
     if (options.signal?.aborted) {
-      await Promise.all([listenerPool.destroy(), writerPool.destroy()]);
+      await Promise.all(pools.map((p) => p.destroy()));
     } else {
-      await Promise.all([listenerPool.close(), writerPool.close()]);
+      await Promise.all(pools.map((p) => p.close()));
     }
   }
 }

@@ -25,10 +25,11 @@ export function epochNow(): number {
 const setImmediatePromise = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * The real timer. setTimeout sleeps whole milliseconds and wakes a fraction of one late; so sleep while
- * more than `spinMs` remains and spin on setImmediate (which still lets I/O run) for the last part. The
- * spin is kept short: on a small machine a spinning load generator takes the CPU the server needs, so
- * at high rates sends may go a fraction of a millisecond late (measured as lag) rather than spin.
+ * The real timer. setTimeout sleeps whole milliseconds on libuv's millisecond clock and can wake up to
+ * one late; so sleep only while more than `spinMs` + 1 ms remains and spin on setImmediate (which still
+ * lets I/O run) for the rest. Below about 1 ms between operations (1,000 ops/s and up) that is a spin
+ * all the time: one core, the price of sends within microseconds of their plan (with sleep(1) instead,
+ * every send at 1,000 ops/s went 0.5 ms late and p99 5-10 ms: bench/mutate.bench.ts).
  */
 export function hybridTimer(options: { spinMs?: number; now?: () => number } = {}): Timer {
   const spinMs = options.spinMs ?? 0.5;
@@ -40,7 +41,10 @@ export function hybridTimer(options: { spinMs?: number; now?: () => number } = {
       for (;;) {
         const ms = target - now();
         if (ms <= 0 || signal?.aborted) return;
-        if (ms > spinMs) await sleep(Math.max(1, Math.floor(ms - spinMs)), signal);
+        // setTimeout counts on libuv's millisecond clock, so it can wake up to 1 ms after its delay:
+        // sleep only what ends a whole millisecond before the spin starts.
+        const sleepMs = Math.floor(ms - spinMs - 1);
+        if (sleepMs >= 1) await sleep(sleepMs, signal);
         else await setImmediatePromise();
       }
     },

@@ -71,6 +71,19 @@ describe('bench latency (integration)', () => {
     assert.ok(report.rate.achieved > 90 && report.rate.achieved < 110, `achieved ${report.rate.achieved}`);
   });
 
+  it('whether the writer shares the listeners\' thread or has its own, every write is received once', async () => {
+    for (const shareThread of [true, false]) {
+      const { report, errors } = await runLatency({ ...base(), listeners: 1, durationMs: 1_500, shareThread });
+      assert.deepEqual(errors, [], `shareThread ${shareThread}`);
+      const acknowledged = report.rate.writes - report.rate.writeErrors;
+      assert.ok(acknowledged > 100, `shareThread ${shareThread}: ${acknowledged} writes`);
+      assert.equal(report.audit.expected, acknowledged, `shareThread ${shareThread}`);
+      assert.equal(report.audit.received, acknowledged, `shareThread ${shareThread}`);
+      assert.equal(report.audit.lost + report.audit.duplicated, 0, `shareThread ${shareThread}`);
+      assert.equal((report.target.notes ?? []).some((n) => n.includes('share one thread')), shareThread);
+    }
+  });
+
   it('a blocked getMore shows in the latency maximum and as a stagger; nothing is lost', async (t) => {
     if (!requireEmbedded(t)) return;
     let armed: Promise<unknown> | undefined;
