@@ -4,7 +4,11 @@ import { bulkDocs, seededRandom, type BulkLayout, type StockDoc } from './datase
 /** How a slice is written; the same for the pool's workers and the main thread. */
 export interface SliceSettings {
   batchSize: number;
-  /** When set, prices are reproducible: slice `[from, to)` draws from seededRandom(seed + from). */
+  /**
+   * When set, prices are reproducible: the batch starting at document k draws from seededRandom(seed + k).
+   * Slices are whole batches, so the same seed and batch size give the same prices however the slices
+   * are shared out (worker threads, this thread, how many of either).
+   */
   seed?: number;
   /** Attempts per batch before the slice fails. */
   maxAttempts: number;
@@ -32,9 +36,9 @@ export async function insertSlice(
   settings: SliceSettings,
   onBatch?: (documents: number) => void,
 ): Promise<SliceResult> {
-  const random = settings.seed === undefined ? Math.random : seededRandom(settings.seed + from);
   const result: SliceResult = { inserted: 0, preexisting: 0, retriedBatches: 0 };
   for (let start = from; start < to; start += settings.batchSize) {
+    const random = settings.seed === undefined ? Math.random : seededRandom(settings.seed + start);
     const docs = bulkDocs(layout, start, Math.min(to, start + settings.batchSize), random);
     const batch = await insertBatch(collection, docs, start, settings);
     result.inserted += batch.inserted;

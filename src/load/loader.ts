@@ -47,6 +47,7 @@ export interface LoadSummary {
   planned: number;
   seconds: number;
   docsPerSecond: number;
+  /** Worker threads used: 0 when this thread loaded alone (a load under POOL_MIN_DOCS, no --workers). */
   workers: number;
   batchSize: number;
   retriedBatches: number;
@@ -59,6 +60,8 @@ export interface LoadSummary {
 }
 
 export const DEFAULT_BATCH_SIZE = 1000;
+/** Below this many documents (and without --workers) this thread loads alone: see runLoad. */
+export const POOL_MIN_DOCS = 100_000;
 
 /** One thread per core but one (the server or the driver's I/O needs a core too), at most four. */
 export function defaultWorkers(): number {
@@ -76,14 +79,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   const workers = options.workers ?? defaultWorkers();
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const startedAt = performance.now();
-  // Threads start (and import the driver, and connect) while this thread checks the target.
   const workerData = workerSettings(options, batchSize);
-  const pool = startPool(workerData, workers);
-  let poolClosed = false;
+  let pool: Piscina<LoadTask, LoadTaskResult> | undefined;
   try {
     return await load();
   } finally {
-    if (!poolClosed) await pool.destroy().catch(() => undefined);
+    await pool?.destroy().catch(() => undefined);
   }
 
   async function load(): Promise<LoadSummary> {
@@ -96,6 +97,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     const count = options.count ?? (large ? DATASET_SIZES.large : DATASET_SIZES.small);
     const layout = layoutFor(count);
     const planned = count + FAMILIAR_SYMBOLS.length;
+    // Threads start (import the driver, connect) while this thread prepares the collection and begins.
+    // A load smaller than POOL_MIN_DOCS is over before they could help (unless --workers asks for them):
+    // their start-up would only take CPU from the server.
+    const usePool = options.workers !== undefined || options.poolOnly === true || count >= POOL_MIN_DOCS;
+    if (usePool) pool = startPool(workerData, workers);
     const sharding = await prepareShardedCollection(client, db, coll, { target, layout });
 
     let progressed = 0;
@@ -110,7 +116,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     let interrupted = false;
     const onAbort = (): void => {
       interrupted = true;
-      void pool.destroy();
+      void pool?.destroy();
     };
     if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -135,7 +141,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
           report(n);
         });
         try {
-          const result = await pool.run({ count, from, to, port: port2 }, { transferList: [port2] });
+          const result = await pool!.run({ count, from, to, port: port2 }, { transferList: [port2] });
           finished = true;
           const landed = result.inserted + result.preexisting;
           if (landed > seen) report(landed - seen);
@@ -149,7 +155,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
       const mainLaneEnded = new Promise<void>((resolve) => (mainLaneDone = resolve));
       let poolUsed = false;
       const poolLane = async (): Promise<void> => {
-        const connected = pool.run({ warmUp: true, count, from: 0, to: 0 });
+        const connected = pool!.run({ warmUp: true, count, from: 0, to: 0 });
         connected.catch(() => undefined); // raced below; a pool destroyed before it is up is no error
         // A small load may be done by this thread before the pool is up: then the pool is not waited for.
         await (options.poolOnly ? connected : Promise.race([connected, mainLaneEnded]));
@@ -168,7 +174,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
           mainThreadDocs += result.inserted + result.preexisting;
         }
       };
-      const lanes = [...Array.from({ length: workers * 2 }, poolLane), mainLane().finally(mainLaneDone)].map((lane) =>
+      // Two main lanes: while the server inserts one batch, this thread builds and sends the next.
+      const mainLanes = Promise.all([mainLane(), mainLane()]).finally(mainLaneDone);
+      const lanes = [...Array.from({ length: pool ? workers * 2 : 0 }, poolLane), mainLanes].map((lane) =>
         lane.catch((error: unknown) => {
           failed = true;
           throw error;
@@ -183,8 +191,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
         throw new UserError(`load failed after ${held.toLocaleString('en-US')} documents: ${messageOf(failure.reason)}`);
       }
       // A pool that never got a slice may still be starting: nothing of it is worth waiting for.
-      await (poolUsed ? pool.close() : pool.destroy());
-      poolClosed = true;
+      await (poolUsed ? pool?.close() : pool?.destroy());
+      pool = undefined;
 
       // The familiar symbols last, as the original did.
       const familiar = await insertFamiliar(client, db, coll, options.seed);
@@ -192,7 +200,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
       const seconds = (performance.now() - startedAt) / 1000;
       const documents = bulk + familiar;
       return {
-        namespace, documents, bulk, familiar, planned, seconds, docsPerSecond: documents / seconds, workers, batchSize,
+        namespace, documents, bulk, familiar, planned, seconds, docsPerSecond: documents / seconds, workers: usePool ? workers : 0, batchSize,
         retriedBatches, mainThreadDocs, sharded: sharding.sharded, topology: target.topology, interrupted: false,
       };
     } finally {
@@ -200,13 +208,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     }
 
     async function interruptedSummary(): Promise<LoadSummary> {
-      await pool.destroy().catch(() => undefined);
-      poolClosed = true;
+      await pool?.destroy().catch(() => undefined);
+      pool = undefined;
       // What is really there: in-flight batches may have landed after their last progress message.
       const held = await client.db(db).collection(coll).countDocuments();
       const seconds = (performance.now() - startedAt) / 1000;
       return {
-        namespace, documents: held, bulk: held, familiar: 0, planned, seconds, docsPerSecond: held / seconds, workers, batchSize,
+        namespace, documents: held, bulk: held, familiar: 0, planned, seconds, docsPerSecond: held / seconds, workers: usePool ? workers : 0, batchSize,
         retriedBatches, mainThreadDocs, sharded: sharding.sharded, topology: target.topology, interrupted: true,
       };
     }

@@ -13,10 +13,10 @@ export function renderLoadSummary(summary: LoadSummary, { colour }: { colour: bo
   const head = summary.interrupted
     ? c.yellow(`interrupted: ${summary.namespace} holds ${n(summary.documents)} of ${n(summary.planned)} documents`)
     : `${c.green('loaded')} ${n(summary.documents)} documents into ${summary.namespace}`;
-  const detail = `${summary.seconds.toFixed(2)} s, ${n(summary.docsPerSecond)} docs/s, ${summary.workers} worker${summary.workers === 1 ? '' : 's'}, batches of ${n(summary.batchSize)}`;
+  const detail = `${summary.seconds.toFixed(2)} s, ${n(summary.docsPerSecond)} docs/s, ${summary.workers === 0 ? 'this thread alone (too small for worker threads to pay off)' : `${summary.workers} worker${summary.workers === 1 ? '' : 's'}`}, batches of ${n(summary.batchSize)}`;
   const extra: string[] = [];
   if (!summary.interrupted) extra.push(`${n(summary.bulk)} bulk + ${summary.familiar} familiar symbols`);
-  if (!summary.interrupted && summary.mainThreadDocs > 0) extra.push(`${n(summary.mainThreadDocs)} written by the main thread while the pool started`);
+  if (!summary.interrupted && summary.workers > 0 && summary.mainThreadDocs > 0) extra.push(`${n(summary.mainThreadDocs)} written by the main thread while the pool started`);
   if (summary.sharded) extra.push('sharded on { _id: 1 }');
   if (summary.retriedBatches > 0) extra.push(`${summary.retriedBatches} batch${summary.retriedBatches === 1 ? '' : 'es'} retried`);
   return [head, `  ${detail}`, ...(extra.length ? [`  ${extra.join(', ')}`] : [])].join('\n');

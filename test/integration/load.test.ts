@@ -78,6 +78,17 @@ describe('loader (piscina pool) against the target', () => {
     assert.deepEqual(docsA, docsB);
   });
 
+  it('a small load without --workers is done by the calling thread alone, with the same documents', async () => {
+    const pooled = freshDb();
+    const alone = freshDb();
+    await runLoad({ uri: target.uri, client, db: pooled, coll: 'stocksymbols', count: 1500, batchSize: 100, workers: 2, seed: 7 });
+    const summary = await runLoad({ uri: target.uri, client, db: alone, coll: 'stocksymbols', count: 1500, batchSize: 100, seed: 7 });
+    assert.equal(summary.workers, 0);
+    assert.equal(summary.documents, 1513);
+    const read = async (db: string) => client.db(db).collection<Doc>('stocksymbols').find().sort({ _id: 1 }).toArray();
+    assert.deepEqual(await read(alone), await read(pooled));
+  });
+
   it('a failed batch is retried without duplicates, and the count stays exact', async (t) => {
     if (!requireEmbedded(t)) return;
     const db = freshDb();
