@@ -52,12 +52,14 @@ export default class Mutate extends TickerCommand {
       requireChangeStreams(await describeTarget(client)); // a standalone is refused before any work
       await requireLoaded(client, flags.db, flags.collection); // before announcing anything
       const cold = flags['cold-shard'] === undefined ? undefined : await coldShardRanges(client, flags.db, flags.collection, flags['cold-shard']);
-      if (!this.jsonEnabled()) {
+      const announce = (): void => {
+        if (this.jsonEnabled()) return;
         const mixText = flags.mix ? formatMix(flags.mix) : 'original';
         const coldText = cold ? `, nothing on shard ${flags['cold-shard']}` : '';
         this.logToStderr(`mutating ${flags.db}.${flags.collection} at ${flags.rate} ops/s (mix ${mixText}${coldText})${flags.duration ? ` for ${flags.duration / 1000}s` : ''}; Ctrl-C to stop`);
-      }
+      };
       const summary = await runMutator({
+        onStart: announce,
         client, db: flags.db, coll: flags.collection, rate: flags.rate,
         durationMs: flags.duration ?? Number.POSITIVE_INFINITY,
         signal: abort.signal,

@@ -13,16 +13,17 @@ import { openClient } from '../connect/client.js';
 import { describeTarget, requireChangeStreams, type Target } from '../connect/topology.js';
 import { redactUri } from '../connect/uri.js';
 import { runLoad } from '../load/loader.js';
-import { parseMix, OP_KINDS } from '../mutate/mix.js';
+import { detectLayout } from '../mutate/key-space.js';
+import { createMix, parseMix, OP_KINDS } from '../mutate/mix.js';
 import { epochNow } from '../mutate/timer.js';
 import { toTimelineBucket } from '../report/from-histograms.js';
 import {
   HISTOGRAM_DESCRIPTIONS, HISTOGRAM_NAMES, REPORT_FORMAT, REPORT_VERSION, isAuditClean,
   type Audit, type LatencyReport, type ReportHistogram, type Stagger, type TimelineBucket,
 } from '../report/model.js';
-import { UserError } from '../util/errors.js';
+import { asUserError, UserError } from '../util/errors.js';
 import { addCounts, type AuditCounts } from './audit.js';
-import { coldShardRanges, readChunkMap, shardOf, type ChunkMap } from '../connect/chunk-map.js';
+import { coldShardRanges, inRanges, readChunkMap, shardOf, type ChunkMap } from '../connect/chunk-map.js';
 import { startEmbeddedProcess, type EmbeddedProcess } from './embedded-process.js';
 import { addEncoded, decodeHistogram, summarizeEncoded } from './histograms.js';
 import type { ListenerTask, ListenerTaskResult } from './listener-worker.js';
@@ -115,7 +116,12 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
   if (loaded) notes.push(`the data set was loaded before the run (${loaded} documents)`);
   const chunkMap = target.topology === 'sharded' ? await readChunkMap(client, db, coll) : undefined;
   const avoid = options.coldShard === undefined ? undefined : await coldShardRanges(client, db, coll, options.coldShard);
-  if (avoid) notes.push(`writes kept off shard ${options.coldShard}`);
+  if (avoid) {
+    // A mix the cold shard makes impossible is refused here, in one line, not as an empty run.
+    const layout = await detectLayout(client.db(db).collection<{ _id: string }>(coll));
+    asUserError(() => createMix({ spec: options.mix === undefined ? undefined : parseMix(options.mix), layout, avoid: (symbol) => inRanges(avoid, symbol) }));
+    notes.push(`writes kept off shard ${options.coldShard}`);
+  }
   if (forked) notes.push('embedded server, started by the harness in a process of its own');
   const staggerThresholdMs = options.staggerThresholdMs ?? DEFAULT_STAGGER_THRESHOLD_MS;
   const fenceId = `__ticker_fence_${randomUUID()}`;

@@ -125,6 +125,7 @@ export function createMix(options: MixGeneratorOptions): MixGenerator {
   const pick = (letter: BulkLetter): string => randomBulkSymbol(options.layout, letter, random, bulkFilter);
   const familiar = avoid ? FAMILIAR_SYMBOL_NAMES.filter((symbol) => !avoid(symbol)) : FAMILIAR_SYMBOL_NAMES;
   if (familiar.length === 0 && round.includes('familiar')) throw new Error('every familiar symbol is avoided (on the cold shard): leave familiar out of the mix');
+  if (avoid) requireWritableLetters(options.layout, round, avoid);
   let lastDeleted: string | undefined;
   // A familiar update always moves the price: an unchanged price is no `updatedFields.price`, and a
   // listener following price changes (the original filter) would never see that write.
@@ -157,6 +158,25 @@ export function createMix(options: MixGeneratorOptions): MixGenerator {
       }
     }
   };
+}
+
+const KINDS_OF_LETTER: Array<[BulkLetter, OpKind[]]> = [['A', ['a-update']], ['Z', ['z-delete', 'z-insert']]];
+
+/**
+ * Refuses a mix that needs a letter whose every symbol is avoided (all on the cold shard): its operations
+ * could never be sent, and a run that silently skipped them would not be the mix asked for.
+ */
+function requireWritableLetters(layout: BulkLayout, round: OpKind[], avoid: (symbol: string) => boolean): void {
+  for (const [letter, kinds] of KINDS_OF_LETTER) {
+    if (!kinds.some((kind) => round.includes(kind))) continue;
+    const range = letterRange(layout, letter);
+    let writable = false;
+    for (let i = 0; i < range.count && !writable; i++) writable = !avoid(`${letter}${range.first + i}`);
+    if (writable) continue;
+    const rest = [...new Set(round)].filter((kind) => !kinds.includes(kind));
+    throw new Error(`every ${letter} symbol is on the cold shard: leave ${kinds.join(' and ')} out of the mix` +
+      (rest.length > 0 ? ` (e.g. --mix ${rest.join(',')})` : ''));
+  }
 }
 
 /** A uniformly random symbol of `letter` that passes `filter`. */

@@ -44,6 +44,8 @@ export interface MutatorOptions {
   /** A spec or `--mix` text; default: the original four kinds, once each per round. */
   mix?: MixSpec | string;
   signal?: AbortSignal;
+  /** Called once everything is checked, just before the first operation (a place to announce the run). */
+  onStart?: () => void;
   onProgress?: (progress: MutatorProgress) => void;
   progressIntervalMs?: number;
   onWrite?: (event: WriteEvent) => void;
@@ -155,6 +157,7 @@ export async function runMutator(options: MutatorOptions): Promise<MutatorSummar
   const ticker = options.onProgress ? setInterval(progress, options.progressIntervalMs ?? 1000) : undefined;
   ticker?.unref();
 
+  options.onStart?.();
   try {
     const stats = await runOpenLoop(
       { rate, durationMs, signal, rampMs: options.rampMs, maxInFlight: options.maxInFlight, timer: options.timer },

@@ -32,14 +32,23 @@ describe('ticker mutate --cold-shard', { skip: AGAINST_REAL_DEPLOYMENT ? 'needs 
   });
 
   it('writes nothing to the cold shard, familiar symbols included', async () => {
-    const run = await runTicker(['mutate', '--uri', cluster.uri, '--db', db, '--rate', '200', '--duration', '1s', '--cold-shard', 'shard1', '--json']);
+    const run = await runTicker(['mutate', '--uri', cluster.uri, '--db', db, '--rate', '200', '--duration', '1s', '--cold-shard', 'shard1', '--mix', 'familiar,a-update', '--json']);
     assert.equal(run.code, 0, run.stderr);
     const summary = JSON.parse(run.stdout);
-    assert.ok(summary.opsByKind.familiar >= 40 && summary.opsByKind['a-update'] >= 40, run.stdout);
+    assert.ok(summary.opsByKind.familiar >= 90 && summary.opsByKind['a-update'] >= 90, run.stdout);
+    // every operation asked for was made: none silently skipped for want of a symbol
+    assert.ok(Math.abs(summary.opsByKind.familiar + summary.opsByKind['a-update'] - 200) <= 2, run.stdout);
     const cold = await coldShardRanges(client, db, 'stocksymbols', 'shard1');
     const written = await client.db(db).collection<StockDoc & { tick?: unknown }>('stocksymbols').find({ tick: { $exists: true } }).toArray();
     assert.ok(written.length > 0);
     assert.deepEqual(written.filter((d) => inRanges(cold, d._id)).map((d) => d._id), []);
+  });
+
+  it('refuses a mix it cannot make: every Z symbol is on the cold shard', async () => {
+    assertRefused(
+      await runTicker(['mutate', '--uri', cluster.uri, '--db', db, '--duration', '1s', '--cold-shard', 'shard1']),
+      /every Z symbol is on the cold shard: leave z-delete and z-insert out of the mix \(e\.g\. --mix familiar,a-update\)/,
+    );
   });
 
   it('refuses a shard that does not exist, in one line', async () => {

@@ -31,7 +31,7 @@ describe('bench latency on the embedded sharded cluster', { skip: AGAINST_REAL_D
   it('with writes kept off one shard, staggers appear and name that shard; nothing is lost', async () => {
     const { report, errors } = await runLatency({
       uri: cluster.uri, db, coll: 'stocksymbols', rate: 50, durationMs: 4_000, warmupMs: 500,
-      listeners: 1, writers: 1, fullDocument: false, coldShard: 'shard1',
+      listeners: 1, writers: 1, fullDocument: false, coldShard: 'shard1', mix: 'familiar,a-update', // every Z symbol is on shard1
     });
     assert.deepEqual(errors, []);
     assert.equal(report.target.topology, 'sharded');
@@ -46,6 +46,13 @@ describe('bench latency on the embedded sharded cluster', { skip: AGAINST_REAL_D
     }
     const longest = Math.max(...report.staggers.worst.map((s) => s.gapMs));
     assert.ok(longest > 600, `the longest stagger: ${longest} ms`);
+  });
+
+  it('refuses, before any write, a mix the cold shard makes impossible (every Z symbol is on it)', async () => {
+    await assert.rejects(
+      runLatency({ uri: cluster.uri, db, coll: 'stocksymbols', rate: 50, durationMs: 1_000, warmupMs: 0, listeners: 1, writers: 1, fullDocument: false, coldShard: 'shard1' }),
+      { name: 'UserError', message: /every Z symbol is on the cold shard: leave z-delete and z-insert out of the mix/ },
+    );
   });
 
   it('with every shard written to (the default mix, familiar symbols included), there are no staggers', async () => {
