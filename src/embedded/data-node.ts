@@ -56,6 +56,8 @@ export class DataNode {
   }
 
   ensureCollection(db: string, coll: string, options?: CollectionOptions): Collection {
+    const existing = this.catalog.get(db, coll); // every insert comes here: no allocation on this path
+    if (existing) return existing;
     const { collection, created } = this.catalog.ensure(db, coll, options);
     if (created) {
       this.log({ op: 'create', db, coll, collectionUUID: collection.uuid, operationDescription: { idIndex: { v: 2, key: { _id: 1 }, name: '_id_' } } });

@@ -36,7 +36,10 @@ export { isPlainObject };
 /** MongoDB stores `_id` first; a document given without one gets an ObjectId. */
 export function withIdFirst(doc: Document): Document {
   if (!('_id' in doc)) return { _id: new ObjectId(), ...doc };
-  if (Object.keys(doc)[0] === '_id') return doc;
+  for (const first in doc) {
+    if (first === '_id') return doc; // the usual case, checked without building the key list
+    break;
+  }
   const { _id, ...rest } = doc;
   return { _id, ...rest };
 }
