@@ -12,7 +12,7 @@ import { positiveIntFlag } from '../util/flags.js';
 export default class Load extends TickerCommand {
   static override description =
     'Load the stock data set: 20,000 bulk symbols (8,000,000 with --sharded or on a mongos) plus the 13 familiar ones, ' +
-    'generated and inserted by a pool of worker threads; refuses a collection that already holds documents';
+    'generated and inserted by a pool of worker threads (a load under 100,000 documents by this thread alone, unless --workers); refuses a collection that already holds documents';
 
   static override examples = [
     '<%= config.bin %> load',
@@ -27,7 +27,7 @@ export default class Load extends TickerCommand {
     ...connectionFlags,
     sharded: Flags.boolean({ description: 'load the large data set (8,000,000); automatic on a mongos', default: false }),
     count: positiveIntFlag({ description: 'bulk documents to load (default 20,000, or 8,000,000 when sharded)' }),
-    workers: positiveIntFlag({ description: 'worker threads (default: cores − 1, at most 4)' }),
+    workers: positiveIntFlag({ description: 'worker threads (default: cores − 1, at most 4; none for loads under 100,000 documents, which this thread finishes sooner)' }),
     'batch-size': positiveIntFlag({ description: 'documents per insertMany', default: 1000 }),
     seed: Flags.integer({ description: 'seed for reproducible prices', hidden: true }),
   };
