@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import cliProgress from 'cli-progress';
 import { openClient } from '../connect/client.js';
-import { describeTarget, requireChangeStreams } from '../connect/topology.js';
+import { describeTarget, requireChangeStreams, type Target } from '../connect/topology.js';
 import { resolveUri } from '../connect/uri.js';
 import { runLoad, type LoadSummary } from '../load/loader.js';
 import { renderLoadSummary } from '../render/summary.js';
@@ -36,8 +36,10 @@ export default class Load extends TickerCommand {
     const { flags } = await this.parse(Load);
     const uri = resolveUri(flags.uri);
     const client = await openClient(uri);
+    let target: Target;
     try {
-      requireChangeStreams(await describeTarget(client)); // a standalone is refused before any work
+      target = await describeTarget(client);
+      requireChangeStreams(target); // a standalone is refused before any work
     } catch (error) {
       await client.close();
       throw error;
@@ -56,7 +58,7 @@ export default class Load extends TickerCommand {
     let barStarted = false;
     try {
       const summary = await runLoad({
-        uri, client, db: flags.db, coll: flags.collection, sharded: flags.sharded, signal: abort.signal,
+        uri, client, target, db: flags.db, coll: flags.collection, sharded: flags.sharded, signal: abort.signal,
         ...(flags.count !== undefined ? { count: flags.count } : {}),
         ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
         batchSize: flags['batch-size'],

@@ -116,9 +116,10 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
   if (loaded) notes.push(`the data set was loaded before the run (${loaded} documents)`);
   const chunkMap = target.topology === 'sharded' ? await readChunkMap(client, db, coll) : undefined;
   const avoid = options.coldShard === undefined ? undefined : await coldShardRanges(client, db, coll, options.coldShard);
+  // Read once here for every writer thread (and the cold-shard check below).
+  const layout = await detectLayout(client.db(db).collection<{ _id: string }>(coll));
   if (avoid) {
     // A mix the cold shard makes impossible is refused here, in one line, not as an empty run.
-    const layout = await detectLayout(client.db(db).collection<{ _id: string }>(coll));
     asUserError(() => createMix({ spec: options.mix === undefined ? undefined : parseMix(options.mix), layout, avoid: (symbol) => inRanges(avoid, symbol) }));
     notes.push(`writes kept off shard ${options.coldShard}`);
   }
@@ -180,7 +181,7 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
         });
       });
       const task: WriterTask = {
-        uri, db, coll, writerId: w, writers: options.writers, rate: writerRate, mix: options.mix, avoid, port: port2,
+        uri, db, coll, writerId: w, writers: options.writers, rate: writerRate, mix: options.mix, avoid, layout, port: port2,
       };
       const finished = writerPool.run(task, { filename: writerFile, transferList: [port2] }) as Promise<void>;
       finished.catch(() => undefined);

@@ -11,7 +11,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { MongoClient } from 'mongodb';
 import { inRanges } from '../connect/chunk-map.js';
-import { detectLayout } from '../mutate/key-space.js';
+import type { BulkLayout } from '../load/dataset.js';
 import { runMutator, type WriteEvent } from '../mutate/mutator.js';
 import { epochNow, hybridTimer } from '../mutate/timer.js';
 import { WriteState } from './audit.js';
@@ -28,6 +28,8 @@ export interface WriterTask {
   /** this writer's operations per second */
   rate: number;
   mix?: string;
+  /** the bulk key space, read once by the main thread */
+  layout: BulkLayout;
   /** symbols in these [min, max) `_id` ranges are never written (a cold shard); null is unbounded */
   avoid?: { min: string | null; max: string | null }[];
   port: MessagePort;
@@ -84,7 +86,6 @@ export default async function writerTask(task: WriterTask): Promise<void> {
   const timer = setInterval(flush, FLUSH_MS);
   try {
     await client.connect();
-    const layout = await detectLayout(client.db(task.db).collection<{ _id: string }>(task.coll));
     port.postMessage({ type: 'ready' });
     await started;
     if (!go || stop.signal.aborted) return;
@@ -120,7 +121,7 @@ export default async function writerTask(task: WriterTask): Promise<void> {
       mix: task.mix,
       signal: stop.signal,
       writerId: task.writerId,
-      layout,
+      layout: task.layout,
       symbolFilter: shareOf(task),
       avoid: task.avoid?.length ? (symbol) => inRanges(task.avoid!, symbol) : undefined,
       onWrite,
