@@ -4,7 +4,7 @@
  * `setInterval` mutator at the same rate, measured in the same run (alternating per rate). Each run
  * ramps up over its first second (`--ramp 1s`), as a user starting a high rate on a cold client would.
  * The machine's own ceiling is measured too: the same operations sent back to back by one driver client,
- * 16 at a time; a rate above it cannot be achieved by any single-client mutator here.
+ * 64 at a time; a rate above it cannot be achieved by any single-client mutator here.
  * The floor under send lag is measured too: the same scheduler at the same rate sending nothing.
  * Targets: achieved rate within 1% of the requested one; send lag p99 < 2 ms.
  *   node dist/bench/mutate.bench.js        (BENCH_QUICK=1: 10 s runs instead of 30 s)
