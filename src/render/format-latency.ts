@@ -33,3 +33,18 @@ export function formatRatio(ratio: number | null): string {
 export function statisticLabel(stat: string): string {
   return stat === 'p999' ? 'p99.9' : stat;
 }
+
+/** A threshold's value in the unit people wrote it in: `12.3ms`, `0`, `1,980/s`, `99.0%`. */
+export function formatThresholdValue(value: number | null, unit: 'us' | 'count' | 'per-second' | 'percent'): string {
+  if (value === null) return 'not measured';
+  switch (unit) {
+    case 'us':
+      return `${formatMs(value)}ms`;
+    case 'count':
+      return formatCount(value);
+    case 'per-second':
+      return `${formatRate(value)}/s`;
+    case 'percent':
+      return `${value.toFixed(value >= 99 && value < 100 ? 2 : 1)}%`;
+  }
+}

@@ -5,9 +5,10 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { HistogramSummary } from '../measure/histograms.js';
+import type { ThresholdResult } from '../measure/thresholds.js';
 import type { ComparisonRow } from '../report/compare.js';
 import type { Audit, LatencyReport, RateSummary, ReportTarget, StaggerSummary } from '../report/model.js';
-import { formatCount, formatDeltaMs, formatMs, formatRate, formatRatio, statisticLabel } from './format-latency.js';
+import { formatCount, formatDeltaMs, formatMs, formatRate, formatRatio, formatThresholdValue, statisticLabel } from './format-latency.js';
 
 export interface RenderOptions {
   colour: boolean;
@@ -95,7 +96,23 @@ export function renderReportSummary(report: LatencyReport, options: RenderOption
     renderRateLine(report.rate, options),
     renderStaggers(report.staggers, options),
     renderAuditLine(report.audit, options),
+    ...(report.thresholds?.length ? [renderThresholds(report.thresholds, options)] : []),
   ].join('\n');
+}
+
+/** One line per breached threshold, for stderr: `threshold breached: endToEnd.p99<50ms (measured 61.2ms)`. */
+export function breachLines(breached: readonly ThresholdResult[]): string[] {
+  return breached.map((r) => `threshold breached: ${r.expression} (measured ${formatThresholdValue(r.measured, r.unit)})`);
+}
+
+/** Each threshold with its measured value and pass/FAIL. */
+export function renderThresholds(results: readonly ThresholdResult[], { colour }: RenderOptions): string {
+  const c = pc.createColors(colour);
+  const table = newTable(['threshold', 'measured', 'result'], c, ['left', 'right', 'left']);
+  for (const r of results) {
+    table.push([r.expression, formatThresholdValue(r.measured, r.unit), r.pass ? c.green('pass') : c.red(c.bold('FAIL'))]);
+  }
+  return table.toString();
 }
 
 /** Base vs new per histogram and statistic; slower by more than 10% is red, faster green. */

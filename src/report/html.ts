@@ -1,6 +1,6 @@
 /** The report as one self-contained HTML page (`<name>.html`): inline CSS and SVG, no script, no network. */
-import type { LatencyReport } from './model.js';
-import { allSections, type Section } from './sections.js';
+import { reportPassed, type LatencyReport } from './model.js';
+import { allSections, verdictText, type Section } from './sections.js';
 import { escapeXml, percentileDistributionSvg, timelineSvg, type PlotSeries } from './svg-plots.js';
 
 const SERIES_COLOURS: Record<string, string> = {
@@ -16,7 +16,7 @@ const STYLE = `
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222; margin: 24px auto; max-width: 1140px; padding: 0 16px; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
 .verdict { display: inline-block; padding: 2px 10px; border-radius: 4px; color: #fff; font-weight: 600; }
-.ok { background: #2f9e44; } .failed { background: #e03131; }
+.ok { background: #2f9e44; } .failed { background: #e03131; } .neutral { background: #868e96; }
 table { border-collapse: collapse; margin: 4px 0; } th, td { padding: 3px 10px; border-bottom: 1px solid #eee; }
 th { background: #f4f5f7; text-align: right; } td { text-align: right; font-variant-numeric: tabular-nums; }
 th:first-child, td:first-child { text-align: left; }
@@ -24,9 +24,9 @@ th:first-child, td:first-child { text-align: left; }
 `;
 
 export function renderHtml(report: LatencyReport): string {
-  const verdict = report.ok
-    ? '<span class="verdict ok">OK</span>'
-    : '<span class="verdict failed">FAILED: events lost or duplicated</span>';
+  // Green only when the audit and every threshold passed; a run without thresholds is not called a pass.
+  const verdictClass = !reportPassed(report) ? 'failed' : report.thresholds?.length ? 'ok' : 'neutral';
+  const verdict = `<span class="verdict ${verdictClass}">${escapeXml(verdictText(report))}</span>`;
   const series: PlotSeries[] = Object.entries(report.histograms).map(([name, h], i) => ({
     name,
     colour: SERIES_COLOURS[name] ?? FALLBACK_COLOURS[i % FALLBACK_COLOURS.length]!,

@@ -1,9 +1,9 @@
 /** The report as a Markdown summary (`<name>.md`). Pure. */
 import type { LatencyReport } from './model.js';
-import { allSections, type Section } from './sections.js';
+import { allSections, verdictText, type Section } from './sections.js';
 
 export function renderMarkdown(report: LatencyReport): string {
-  const verdict = report.ok ? '**OK**' : '**FAILED: events lost or duplicated**';
+  const verdict = `**${verdictText(report)}**`;
   const header = [
     '# ticker latency report',
     '',

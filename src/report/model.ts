@@ -3,6 +3,7 @@
  * renderers read. All latencies are microseconds unless a field name says otherwise.
  */
 import type { HistogramSummary } from '../measure/histograms.js';
+import { breaches, type ThresholdResult } from '../measure/thresholds.js';
 import { UserError } from '../util/errors.js';
 
 export const REPORT_FORMAT = 'ticker-latency-report';
@@ -133,6 +134,13 @@ export interface LatencyReport {
   /** false when any event was lost or duplicated */
   ok: boolean;
   perListener?: ListenerLatency[];
+  /** `--threshold` results, in the order given; absent when none was set */
+  thresholds?: ThresholdResult[];
+}
+
+/** The run's verdict: the audit is clean and every threshold passed. */
+export function reportPassed(report: Pick<LatencyReport, 'ok' | 'thresholds'>): boolean {
+  return report.ok && breaches(report.thresholds).length === 0;
 }
 
 export function isAuditClean(audit: Audit): boolean {

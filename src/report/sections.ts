@@ -2,8 +2,9 @@
  * The report's tables as rows of strings, shared by the Markdown and HTML writers so both files say
  * the same thing in the same words.
  */
-import { formatCount, formatMs, formatRate } from '../render/format-latency.js';
-import type { LatencyReport } from './model.js';
+import { breaches } from '../measure/thresholds.js';
+import { formatCount, formatMs, formatRate, formatThresholdValue } from '../render/format-latency.js';
+import { reportPassed, type LatencyReport } from './model.js';
 
 export interface Section {
   title: string;
@@ -126,9 +127,35 @@ export function configSection(report: LatencyReport): Section {
   return { title: 'Configuration', head: ['', ''], rows };
 }
 
+/** Each `--threshold` with what was measured; undefined when none was set. */
+export function thresholdsSection(report: LatencyReport): Section | undefined {
+  const results = report.thresholds;
+  if (!results || results.length === 0) return undefined;
+  const failed = breaches(results).length;
+  return {
+    title: 'Thresholds',
+    head: ['threshold', 'measured', 'result'],
+    rows: results.map((r) => [r.expression, formatThresholdValue(r.measured, r.unit), r.pass ? 'pass' : 'FAIL']),
+    notes: [failed === 0 ? `All ${results.length} thresholds passed.` : `${failed} of ${results.length} thresholds breached.`],
+  };
+}
+
+/** The verdict in words: the audit and every threshold. */
+export function verdictText(report: LatencyReport): string {
+  const failed = breaches(report.thresholds).length;
+  const reasons = [
+    ...(report.ok ? [] : ['events lost or duplicated']),
+    ...(failed > 0 ? [`${failed} threshold${failed === 1 ? '' : 's'} breached`] : []),
+  ];
+  if (!reportPassed(report)) return `FAILED: ${reasons.join('; ')}`;
+  return report.thresholds?.length ? 'PASSED: audit clean, every threshold met' : 'AUDIT OK (no thresholds set)';
+}
+
 export function allSections(report: LatencyReport): Section[] {
+  const thresholds = thresholdsSection(report);
   return [
     latencySection(report),
+    ...(thresholds ? [thresholds] : []),
     rateSection(report),
     staggersSection(report),
     auditSection(report),

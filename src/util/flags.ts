@@ -1,4 +1,6 @@
 import { Flags } from '@oclif/core';
+import { parseThreshold, type Threshold } from '../measure/thresholds.js';
+import { HISTOGRAM_NAMES } from '../report/model.js';
 import { formatDuration, parseDuration } from './duration.js';
 
 /**
@@ -61,4 +63,14 @@ export const uriFlag = Flags.custom<string>({
     if (!/^mongodb(\+srv)?:\/\//i.test(uri)) throw new Error('expected a connection string starting with mongodb:// or mongodb+srv://');
     return uri;
   },
+});
+
+/**
+ * `--threshold 'endToEnd.p99<50ms'` (repeatable): checked when the flags are parsed, before any run, so a
+ * typo is one line now and not a breach after ten minutes.
+ */
+export const thresholdFlag = Flags.custom<Threshold>({
+  helpValue: '<metric<limit>',
+  multiple: true,
+  parse: async (input) => parseThreshold(input, HISTOGRAM_NAMES),
 });

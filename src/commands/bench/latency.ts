@@ -2,14 +2,15 @@ import { Flags } from '@oclif/core';
 import { runLatency, type LatencyProgress } from '../../measure/latency-run.js';
 import type { HistogramSummary } from '../../measure/histograms.js';
 import { formatMs } from '../../render/format-latency.js';
-import { renderReportSummary } from '../../render/latency-table.js';
+import { breachLines, renderReportSummary } from '../../render/latency-table.js';
+import { breaches, evaluateThresholds, THRESHOLD_EXIT_CODE, type ThresholdResult } from '../../measure/thresholds.js';
 import type { LatencyReport } from '../../report/model.js';
 import { writeReport, type WrittenReport } from '../../report/write.js';
 import { requireWritableDir } from '../../util/atomic-write.js';
 import { colourEnabled } from '../../util/colour.js';
 import { connectionFlags, TickerCommand } from '../../util/command-base.js';
 import { formatDuration } from '../../util/duration.js';
-import { durationFlag, positiveIntFlag, rateFlag, uriFlag } from '../../util/flags.js';
+import { durationFlag, positiveIntFlag, rateFlag, thresholdFlag, uriFlag } from '../../util/flags.js';
 
 export interface LatencySummary {
   ok: boolean;
@@ -22,6 +23,7 @@ export interface LatencySummary {
   /** microseconds */
   latency: Record<string, Omit<HistogramSummary, 'distribution'>>;
   errors: string[];
+  thresholds: ThresholdResult[];
 }
 
 export default class BenchLatency extends TickerCommand {
@@ -32,6 +34,10 @@ export default class BenchLatency extends TickerCommand {
     '<%= config.bin %> bench latency',
     '<%= config.bin %> bench latency --rate 2000 --duration 30s --listeners 10',
     '<%= config.bin %> bench latency --uri "mongodb://mongos:27017" --cold-shard shard02 --json',
+    {
+      description: 'Gate CI on the tail and on staggers (exit 99 when one is breached, as k6)',
+      command: "<%= config.bin %> bench latency --rate 1000 --threshold 'endToEnd.p99<50ms' --threshold 'staggers.count==0' --threshold 'rate.achieved>=99%'",
+    },
   ];
 
   static override enableJsonFlag = true;
@@ -49,6 +55,10 @@ export default class BenchLatency extends TickerCommand {
     'stagger-threshold': durationFlag({ description: 'a gap longer than this with committed writes held back is a stagger', default: 250, defaultHelp: async () => '250ms' }),
     'report-dir': Flags.string({ description: 'directory for the report files', default: 'reports' }),
     'cold-shard': Flags.string({ description: 'keep every write off this shard (sharded clusters): its idle time shows as staggers' }),
+    threshold: thresholdFlag({
+      description:
+        "pass/fail limit, repeatable: <histogram>.<p99|p99.9|max|mean|...>, staggers.<count|max|p99>, rate.<achieved|maxBehind|writeErrors>, lost, duplicated; e.g. 'endToEnd.p99<50ms', 'rate.achieved>=99%'. A breach exits 99",
+    }),
   };
 
   async run(): Promise<LatencySummary> {
@@ -85,6 +95,7 @@ export default class BenchLatency extends TickerCommand {
       });
       progress?.clear();
       writing = true;
+      if (flags.threshold?.length) report.thresholds = evaluateThresholds(flags.threshold, report);
       const files = await writeReport(report, flags['report-dir']);
       const summary = summarise(report, files, errors, interrupted);
       if (!json) {
@@ -101,6 +112,11 @@ export default class BenchLatency extends TickerCommand {
       } else if (cut) {
         if (!json) process.stderr.write(`${cut}; the report covers that part\n`);
         process.exitCode = 130;
+      }
+      const breached = breaches(report.thresholds);
+      if (breached.length > 0) {
+        if (!json) for (const line of breachLines(breached)) process.stderr.write(`${line}\n`);
+        if (!process.exitCode) process.exitCode = THRESHOLD_EXIT_CODE; // the audit (1) and Ctrl-C (130) say more
       }
       return summary;
     } finally {
@@ -127,6 +143,7 @@ function summarise(report: LatencyReport, files: WrittenReport, errors: string[]
       }),
     ),
     errors,
+    thresholds: report.thresholds ?? [],
   };
 }
 
