@@ -10,13 +10,29 @@ import { startEmbeddedServer } from '../embedded/index.js';
 export interface EmbeddedProcess {
   uri: string;
   pid: number;
+  /** The server process's own CPU time and memory, read inside it (benches: the server's cost per event). */
+  usage(): Promise<ServerUsage>;
   stop(): Promise<void>;
 }
 
+export interface ServerUsage {
+  /** user + system CPU time of the server process since it started, microseconds */
+  cpuMicros: number;
+  rssBytes: number;
+  /** after a full collection when the process was started with `exposeGc` */
+  heapUsedBytes: number;
+}
+
+export interface EmbeddedProcessOptions {
+  /** start the server with --expose-gc, so usage() reports the heap after a collection */
+  exposeGc?: boolean;
+}
+
 /** Forks this file as a child process running the embedded server on a free port. */
-export async function startEmbeddedProcess(): Promise<EmbeddedProcess> {
+export async function startEmbeddedProcess(options: EmbeddedProcessOptions = {}): Promise<EmbeddedProcess> {
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve'], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    execArgv: options.exposeGc ? [...process.execArgv, '--expose-gc'] : process.execArgv,
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const uri = await new Promise<string>((resolve, reject) => {
@@ -30,6 +46,18 @@ export async function startEmbeddedProcess(): Promise<EmbeddedProcess> {
   return {
     uri,
     pid: child.pid!,
+    usage() {
+      return new Promise<ServerUsage>((resolve, reject) => {
+        const on = (message: { usage?: ServerUsage }): void => {
+          if (!message.usage) return;
+          child.off('message', on);
+          resolve(message.usage);
+        };
+        child.on('message', on);
+        if (!child.connected) reject(new Error('the embedded server has exited'));
+        else child.send('usage');
+      });
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       if (child.connected) child.send('stop');
@@ -51,7 +79,10 @@ async function serve(): Promise<void> {
       process.disconnect?.();
       process.exit(0);
     };
-    process.on('message', (m) => void (m === 'stop' && stop()));
+    process.on('message', (m) => {
+      if (m === 'stop') void stop();
+      else if (m === 'usage') process.send?.({ usage: usage() });
+    });
     process.on('disconnect', () => void stop());
     // Ctrl-C reaches the whole process group: the parent decides when the server stops.
     process.on('SIGINT', () => undefined);
@@ -60,6 +91,13 @@ async function serve(): Promise<void> {
     process.send?.({ error: error instanceof Error ? error.message : String(error) });
     process.exit(1);
   }
+}
+
+function usage(): ServerUsage {
+  (globalThis as { gc?: () => void }).gc?.();
+  const cpu = process.cpuUsage();
+  const memory = process.memoryUsage();
+  return { cpuMicros: cpu.user + cpu.system, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed };
 }
 
 if (process.argv[2] === '--serve' && process.argv[1] === fileURLToPath(import.meta.url)) void serve();
