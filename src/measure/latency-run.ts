@@ -26,6 +26,7 @@ import { addCounts, type AuditCounts } from './audit.js';
 import { coldShardRanges, inRanges, readChunkMap, shardOf, type ChunkMap } from '../connect/chunk-map.js';
 import { startEmbeddedProcess, type EmbeddedProcess } from './embedded-process.js';
 import { addEncoded, decodeHistogram, summarizeEncoded } from './histograms.js';
+import { mergeIntervals, type IntervalLog } from './intervals.js';
 import type { ListenerTask, ListenerTaskResult } from './listener-worker.js';
 import { EVENT_HISTOGRAMS, type StaggerRecord, type WriteBatch } from './recorder.js';
 import { attributeShard, DEFAULT_STAGGER_THRESHOLD_MS } from './staggers.js';
@@ -83,6 +84,8 @@ export interface LatencyRunResult {
   /** problems met by listeners or writers (the report is still complete up to them) */
   errors: string[];
   interrupted: boolean;
+  /** every histogram per second of the window: the .hlog */
+  intervals: IntervalLog;
 }
 
 const PROGRESS_MS = 250;
@@ -247,7 +250,13 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
       options, uri, target, notes, chunkMap, groups, writerResults, windowStart, endedAt, staggerThresholdMs,
       errors,
     });
-    return { report, errors, interrupted: options.signal?.aborted === true };
+    const intervals = mergeIntervals(
+      windowStart,
+      [...HISTOGRAM_NAMES, 'staggers'],
+      [...groups.map((g) => g.intervals), ...writerResults.map((w) => w.intervals)],
+      Math.ceil((endedAt - windowStart) / 1000) - 1,
+    );
+    return { report, errors, interrupted: options.signal?.aborted === true, intervals };
   } finally {
     for (const p of ports) p.close();
     if (options.signal?.aborted) {

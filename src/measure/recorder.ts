@@ -5,6 +5,7 @@
  */
 import { createLatencyMicros, encodeHistogram, recordMicros, summarize, type Histogram } from './histograms.js';
 import { ListenerReceipts, WriteLedger, WriteState, type AuditCounts } from './audit.js';
+import { IntervalRecorder, type IntervalHistogram } from './intervals.js';
 import { keepWorst, StaggerDetector, type DetectedStagger } from './staggers.js';
 
 /** The histograms recorded per event in the listener threads (writeAck is recorded by the writers). */
@@ -58,6 +59,8 @@ export interface ListenerResult {
 export interface GroupResult {
   histograms: Record<EventHistogramName, string>;
   timeline: { second: number; encoded: string }[];
+  /** per-second histograms of every event histogram and of the stagger gaps (tag `staggers`), for the .hlog */
+  intervals: IntervalHistogram[];
   listeners: ListenerResult[];
   staggers: { count: number; gaps: string; worst: StaggerRecord[] };
   /** events whose tick could not be read (foreign writes), ignored */
@@ -86,14 +89,13 @@ export class ListenerGroupRecorder {
   private readonly states: ListenerState[];
   /** receipts waiting for their write's actual send time: key w:seq → receipt times */
   private readonly pending = new Map<string, number[]>();
-  private readonly timeline: { second: number; encoded: string }[] = [];
-  private currentSecond = -1;
-  private currentSecondHist: Histogram | undefined;
+  private readonly intervals: IntervalRecorder;
   private staggerCount = 0;
   private readonly gaps = createLatencyMicros();
   private foreign = 0;
 
   constructor(private readonly options: RecorderOptions) {
+    this.intervals = new IntervalRecorder(options.windowStart);
     this.hist = {
       endToEnd: createLatencyMicros(),
       uncorrected: createLatencyMicros(),
@@ -127,7 +129,7 @@ export class ListenerGroupRecorder {
         const key = `${w}:${seq}`;
         const waiting = this.pending.get(key);
         if (waiting) {
-          for (const receiptAt of waiting) recordMicros(this.hist.uncorrected, (receiptAt - sentAt) * 1000);
+          for (const receiptAt of waiting) this.record('uncorrected', receiptAt, (receiptAt - sentAt) * 1000);
           this.pending.delete(key);
         }
       }
@@ -163,20 +165,19 @@ export class ListenerGroupRecorder {
     if (!inWindow || !first) return;
 
     const endToEndUs = (receiptAt - tick.at) * 1000;
-    recordMicros(this.hist.endToEnd, endToEndUs);
+    this.record('endToEnd', receiptAt, endToEndUs);
     recordMicros(state.endToEnd, endToEndUs);
     state.events++;
-    this.recordTimeline(receiptAt, endToEndUs);
     if (committedAt !== undefined) {
-      recordMicros(this.hist.commitToReceipt, (receiptAt - committedAt) * 1000);
+      this.record('commitToReceipt', receiptAt, (receiptAt - committedAt) * 1000);
       state.detector.feed(receiptAt, committedAt, idText);
     }
     if (replyTime && event.clusterTime) {
       // Cluster times count seconds: this figure has one-second resolution (MongoDB's own test uses it).
-      recordMicros(this.hist.serverSide, Math.max(0, replyTime.t - event.clusterTime.t) * 1_000_000);
+      this.record('serverSide', receiptAt, Math.max(0, replyTime.t - event.clusterTime.t) * 1_000_000);
     }
     const sentAt = this.ledger.sentAt(w, tick.seq);
-    if (sentAt !== undefined) recordMicros(this.hist.uncorrected, (receiptAt - sentAt) * 1000);
+    if (sentAt !== undefined) this.record('uncorrected', receiptAt, (receiptAt - sentAt) * 1000);
     else {
       const key = `${w}:${tick.seq}`;
       const waiting = this.pending.get(key);
@@ -186,7 +187,7 @@ export class ListenerGroupRecorder {
   }
 
   finish(): GroupResult {
-    this.closeSecond();
+    const intervals = this.intervals.finish();
     const listeners: ListenerResult[] = [];
     const worst: StaggerRecord[] = [];
     for (const state of this.states) {
@@ -201,7 +202,8 @@ export class ListenerGroupRecorder {
     ) as Record<EventHistogramName, string>;
     const result: GroupResult = {
       histograms,
-      timeline: this.timeline,
+      timeline: intervals.filter((i) => i.tag === 'endToEnd').map(({ second, encoded }) => ({ second, encoded })),
+      intervals,
       listeners,
       staggers: { count: this.staggerCount, gaps: encodeHistogram(this.gaps), worst: worst.sort((a, b) => b.gapMs - a.gapMs) },
       foreign: this.foreign,
@@ -219,26 +221,15 @@ export class ListenerGroupRecorder {
   private onStagger(state: ListenerState, s: DetectedStagger): void {
     this.staggerCount++;
     recordMicros(this.gaps, s.gapMs * 1000);
+    this.intervals.record('staggers', s.startAt + s.gapMs, s.gapMs * 1000);
     keepWorst(state.worst, {
       listener: state.name, startMs: s.startAt - this.options.windowStart, gapMs: s.gapMs, burst: s.burst, ids: s.ids,
     }, WORST_KEPT);
   }
 
-  /** Receipts come in time order within a thread: a second is closed (encoded, freed) when the next begins. */
-  private recordTimeline(receiptAt: number, micros: number): void {
-    const second = Math.max(0, Math.floor((receiptAt - this.options.windowStart) / 1000));
-    if (second !== this.currentSecond) {
-      this.closeSecond();
-      this.currentSecond = second;
-      this.currentSecondHist = createLatencyMicros();
-    }
-    recordMicros(this.currentSecondHist!, micros);
-  }
-
-  private closeSecond(): void {
-    if (!this.currentSecondHist) return;
-    this.timeline.push({ second: this.currentSecond, encoded: encodeHistogram(this.currentSecondHist) });
-    this.currentSecondHist.destroy();
-    this.currentSecondHist = undefined;
+  /** Into the run's histogram and its second's interval histogram. */
+  private record(name: EventHistogramName, at: number, micros: number): void {
+    recordMicros(this.hist[name], micros);
+    this.intervals.record(name, at, micros);
   }
 }

@@ -16,6 +16,7 @@ import { runMutator, type WriteEvent } from '../mutate/mutator.js';
 import { epochNow, hybridTimer } from '../mutate/timer.js';
 import { WriteState } from './audit.js';
 import { createLatencyMicros, encodeHistogram, recordMicros } from './histograms.js';
+import { IntervalRecorder, type IntervalHistogram } from './intervals.js';
 import { WRITE_FIELDS, type WriteBatch } from './recorder.js';
 
 export interface WriterTask {
@@ -45,6 +46,8 @@ export interface WriterResult {
   maxBehindMs: number;
   /** write acknowledged − actual send, microseconds, acknowledged writes of the window */
   writeAck: string;
+  /** writeAck per second of the window (by acknowledgement time), for the .hlog */
+  intervals: IntervalHistogram[];
   firstError?: string;
   error?: string;
 }
@@ -71,7 +74,8 @@ export default async function writerTask(task: WriterTask): Promise<void> {
   });
 
   const writeAck = createLatencyMicros();
-  const result: WriterResult = { writerId: task.writerId, writes: 0, writeErrors: 0, achievedRate: 0, maxBehindMs: 0, writeAck: '' };
+  const result: WriterResult = { writerId: task.writerId, writes: 0, writeErrors: 0, achievedRate: 0, maxBehindMs: 0, writeAck: '', intervals: [] };
+  let intervals: IntervalRecorder | undefined;
   let buffer: number[] = [];
   let deletes: WriteBatch['deletes'] = [];
   const flush = (): void => {
@@ -90,6 +94,7 @@ export default async function writerTask(task: WriterTask): Promise<void> {
     await started;
     if (!go || stop.signal.aborted) return;
     const { windowStart } = go;
+    intervals = new IntervalRecorder(windowStart);
     await hybridTimer().waitUntil(go.startAt, stop.signal);
 
     let lastIntended = 0;
@@ -102,7 +107,10 @@ export default async function writerTask(task: WriterTask): Promise<void> {
       if (inWindow) {
         result.writes++;
         if (!e.ok) result.writeErrors++;
-        else recordMicros(writeAck, (e.doneAt - e.sentAt) * 1000);
+        else {
+          recordMicros(writeAck, (e.doneAt - e.sentAt) * 1000);
+          intervals!.record('writeAck', e.doneAt, (e.doneAt - e.sentAt) * 1000);
+        }
         const behind = e.sentAt - e.intendedAt;
         if (behind > result.maxBehindMs) result.maxBehindMs = behind;
         if (e.intendedAt > lastIntended) lastIntended = e.intendedAt;
@@ -139,6 +147,7 @@ export default async function writerTask(task: WriterTask): Promise<void> {
     clearInterval(timer);
     flush();
     result.writeAck = encodeHistogram(writeAck);
+    result.intervals = intervals?.finish() ?? [];
     writeAck.destroy();
     port.postMessage({ type: 'done', result });
     port.removeAllListeners('message');

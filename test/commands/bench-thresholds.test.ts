@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MongoClient } from 'mongodb';
+import { addEncoded, summarizeEncoded } from '../../src/measure/histograms.js';
+import { parseHlog } from '../../src/report/hlog.js';
 import { assertRefused, runTicker } from '../helpers/cli.js';
 import { getTarget, uniqueDbName, type TestTarget } from '../helpers/target.js';
 
-describe('ticker bench latency --threshold', () => {
+describe('ticker bench latency --threshold, and its interval log', () => {
   let target: TestTarget;
   let scratch: string;
   const db = uniqueDbName('thresholds');
@@ -50,6 +52,28 @@ describe('ticker bench latency --threshold', () => {
     const result = await run(join(scratch, 'pass'), 'endToEnd.p99<1h', 'lost==0', 'duplicated==0');
     assert.equal(result.code, 0, result.stderr);
     assert.doesNotMatch(result.stderr, /breached/);
+  });
+
+  it('the run wrote an .hlog whose intervals add up to the report\'s counts, and report slice cuts it', async () => {
+    const dir = join(scratch, 'pass');
+    const stem = join(dir, (await readdir(dir)).find((f) => f.endsWith('.json'))!.replace(/\.json$/, ''));
+    const report = JSON.parse(await readFile(`${stem}.json`, 'utf8'));
+    const log = parseHlog(await readFile(`${stem}.hlog`, 'utf8'));
+    for (const [name, h] of Object.entries(report.histograms) as [string, { summary: { count: number; p99: number } }][]) {
+      const sum = summarizeEncoded(addEncoded(log.intervals.filter((i) => i.tag === name).map((i) => i.encoded)));
+      assert.equal(sum.count, h.summary.count, name);
+      assert.equal(sum.p99, h.summary.p99, name);
+    }
+    assert.ok(report.histograms.endToEnd.summary.count > 0);
+    assert.equal(log.startTime, Date.parse(report.startedAt));
+
+    const sliced = await runTicker(['report', 'slice', `${stem}.hlog`, '--from', '0s', '--to', '1s', '--json']);
+    assert.equal(sliced.code, 0, sliced.stderr);
+    const slice = JSON.parse(sliced.stdout).report;
+    const firstSecond = log.intervals.filter((i) => i.tag === 'endToEnd' && i.second === 0);
+    assert.equal(slice.histograms.endToEnd.summary.count, summarizeEncoded(firstSecond[0]!.encoded).count);
+    assert.equal(slice.durationMs, 1000);
+    assert.match(slice.target.notes.at(-1), /a slice of .*: seconds 0ms–1s/);
   });
 
   it('a threshold that names nothing is refused before the run, in one line', async () => {

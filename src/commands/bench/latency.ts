@@ -77,7 +77,7 @@ export default class BenchLatency extends TickerCommand {
 
     try {
       const uri = flags.uri?.trim() || undefined;
-      const { report, errors, interrupted } = await runLatency({
+      const { report, errors, interrupted, intervals } = await runLatency({
         uri,
         db: flags.db,
         coll: flags.collection,
@@ -96,7 +96,7 @@ export default class BenchLatency extends TickerCommand {
       progress?.clear();
       writing = true;
       if (flags.threshold?.length) report.thresholds = evaluateThresholds(flags.threshold, report);
-      const files = await writeReport(report, flags['report-dir']);
+      const files = await writeReport(report, flags['report-dir'], undefined, intervals);
       const summary = summarise(report, files, errors, interrupted);
       if (!json) {
         this.log(renderReportSummary(report, { colour: colourEnabled(process.stdout) }));
