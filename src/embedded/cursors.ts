@@ -1,10 +1,17 @@
 import { Long, type Document } from 'bson';
-import type { ChangeStreamCursor } from './changestream/cursor.js';
+import type { EventBatch } from './changestream/cursor.js';
 import { CommandError, ErrorCode } from './errors.js';
+
+/** A change stream behind a cursor id: one node's (ChangeStreamCursor) or the router's merge of shards. */
+export interface ChangeStreamSource {
+  nextBatch(batchSize: number, maxTimeMS: number, signal?: AbortSignal | readonly AbortSignal[]): Promise<EventBatch>;
+  /** killed, timed out or exhausted: what it shares with other streams is let go */
+  close(): void;
+}
 
 export type ServerCursor =
   | { kind: 'documents'; id: number; ns: string; docs: Document[]; offset: number; lsid?: string }
-  | { kind: 'changeStream'; id: number; ns: string; stream: ChangeStreamCursor; abort: AbortController; lsid?: string };
+  | { kind: 'changeStream'; id: number; ns: string; stream: ChangeStreamSource; abort: AbortController; lsid?: string };
 
 /** mongod's default `cursorTimeoutMillis`: a cursor nobody has used for this long is killed. */
 export const CURSOR_TIMEOUT_MS = 10 * 60_000;
@@ -50,7 +57,10 @@ export class CursorRegistry {
   kill(id: number): boolean {
     const cursor = this.cursors.get(id);
     if (!cursor) return false;
-    if (cursor.kind === 'changeStream') cursor.abort.abort();
+    if (cursor.kind === 'changeStream') {
+      cursor.abort.abort();
+      cursor.stream.close();
+    }
     this.cursors.delete(id);
     this.lastUsed.delete(id);
     return true;

@@ -28,6 +28,15 @@ export interface OplogEntry {
   txnNumber?: number;
 }
 
+/** One reader waiting for the next append (a getMore with nothing to return yet). */
+interface Waiter {
+  deadline: number;
+  resolve: () => void;
+  done: boolean;
+  signals: readonly AbortSignal[];
+  onAbort: () => void;
+}
+
 /**
  * The node's oplog: a bounded, time-ordered log of entries. Readers hold a position (the ts of the last
  * entry they consumed) and are woken the moment an entry is appended, so a waiting getMore answers at once.
@@ -37,7 +46,16 @@ export class Oplog {
   private entries: OplogEntry[] = [];
   private base = 0;
   private head = 0;
-  private waiters = new Set<() => void>();
+  /**
+   * Waiting readers in deadline order (awaitData getMores mostly share one maxTimeMS, so a new one goes
+   * last). An append wakes them all in one pass; one timer, for the earliest deadline, ends the others:
+   * 1,000 waiting streams cost one timer, not 1,000 set and cleared at every commit.
+   */
+  private waiting: Waiter[] = [];
+  /** waiting[0..expired) already ended (timed out or aborted) and are skipped. */
+  private expired = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
   /** Set once entries have been dropped: older positions can no longer be resumed from. */
   truncatedBefore: Timestamp | undefined;
 
@@ -46,10 +64,13 @@ export class Oplog {
   append(entry: OplogEntry): void {
     this.entries.push(entry);
     if (this.end - this.head > this.maxEntries) this.trim();
-    if (this.waiters.size > 0) {
-      const woken = [...this.waiters];
-      this.waiters.clear();
-      for (const wake of woken) wake();
+    if (this.waiting.length > this.expired) {
+      const woken = this.waiting;
+      const from = this.expired;
+      this.waiting = [];
+      this.expired = 0;
+      this.clearTimer();
+      for (let k = from; k < woken.length; k++) finish(woken[k]!);
     }
   }
 
@@ -111,18 +132,72 @@ export class Oplog {
     return this.head;
   }
 
-  /** Resolves at the next append or after `ms`, whichever is first; `signal` ends the wait early too. */
-  waitForAppend(ms: number, signal?: AbortSignal): Promise<void> {
+  /** Resolves at the next append or after `ms`, whichever is first; an aborted signal ends the wait early too. */
+  waitForAppend(ms: number, signal?: AbortSignal | readonly AbortSignal[]): Promise<void> {
+    const signals = signal === undefined ? [] : Array.isArray(signal) ? signal : [signal as AbortSignal];
+    if (signals.some((s) => s.aborted)) return Promise.resolve();
     return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.waiters.add(done);
-      signal?.addEventListener('abort', done, { once: true });
+      const waiter: Waiter = { deadline: performance.now() + ms, resolve, done: false, signals, onAbort: () => finish(waiter) };
+      for (const s of signals) s.addEventListener('abort', waiter.onAbort, { once: true });
+      this.enqueue(waiter);
     });
   }
+
+  private enqueue(waiter: Waiter): void {
+    const list = this.waiting;
+    let at = list.length;
+    if (at > this.expired && list[at - 1]!.deadline > waiter.deadline) {
+      let lo = this.expired;
+      while (lo < at) {
+        const mid = (lo + at) >>> 1;
+        if (list[mid]!.deadline <= waiter.deadline) lo = mid + 1;
+        else at = mid;
+      }
+      list.splice(at, 0, waiter);
+    } else {
+      list.push(waiter);
+    }
+    this.schedule();
+  }
+
+  /** Ends the waits whose deadline has passed, then sets the one timer for the next deadline. */
+  private expire = (): void => {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const now = performance.now();
+    const list = this.waiting;
+    while (this.expired < list.length && (list[this.expired]!.done || list[this.expired]!.deadline <= now)) finish(list[this.expired++]!);
+    if (this.expired > 1024 && this.expired * 2 > list.length) {
+      this.waiting = list.slice(this.expired);
+      this.expired = 0;
+    }
+    this.schedule();
+  };
+
+  private schedule(): void {
+    while (this.expired < this.waiting.length && this.waiting[this.expired]!.done) this.expired++;
+    const next = this.waiting[this.expired];
+    if (!next) {
+      this.clearTimer();
+      return;
+    }
+    if (next.deadline >= this.timerAt) return;
+    this.clearTimer();
+    this.timerAt = next.deadline;
+    // setTimeout truncates fractions of a millisecond: round up, so it never fires just before the deadline.
+    this.timer = setTimeout(this.expire, Math.max(0, Math.ceil(next.deadline - performance.now())));
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+  }
+}
+
+function finish(waiter: Waiter): void {
+  if (waiter.done) return;
+  waiter.done = true;
+  for (const s of waiter.signals) s.removeEventListener('abort', waiter.onAbort);
+  waiter.resolve();
 }

@@ -1,13 +1,16 @@
-import { BSON, type Document, type Timestamp } from 'bson';
+import type { Document, Timestamp } from 'bson';
 import { compareTimestamps } from '../clock.js';
 import type { DataNode } from '../data-node.js';
 import { CommandError, ErrorCode } from '../errors.js';
+import type { OplogEntry } from '../oplog.js';
 import { eventsFor, type EventOptions } from './events.js';
-import { compileEventPipeline } from './pipeline.js';
+import { eventBytes, shapesOf, type EventShape, type StreamEvent } from './shared.js';
 import { decodeToken, encodeToken, TokenKind } from './token.js';
 
 /** A reply is one BSON document of at most 16 MB; leave room for the cursor envelope and $clusterTime. */
 const MAX_BATCH_BYTES = 16 * 1024 * 1024 - 64 * 1024;
+/** An array element's type byte, key (up to 7 digits) and terminator, beside the event's own bytes. */
+const ELEMENT_OVERHEAD = 9;
 
 export interface ChangeStreamSpec extends EventOptions {
   resumeAfter?: Document;
@@ -17,7 +20,8 @@ export interface ChangeStreamSpec extends EventOptions {
 }
 
 export interface EventBatch {
-  events: Document[];
+  /** shared with other cursors of the same shape: read, never modify */
+  events: readonly StreamEvent[];
   postBatchResumeToken: Document;
   /** True once an invalidate has been returned: the cursor is finished. */
   invalidated: boolean;
@@ -28,16 +32,30 @@ export interface EventBatch {
  * returned, and the resume token of the last thing the client has been given.
  */
 export class ChangeStreamCursor {
-  private position: number;
+  private position = 0;
   /** ts of the last entry fully examined (drives the high-water-mark token). */
   private examinedTs: Timestamp | undefined;
   private beforeTs: Timestamp | undefined;
-  private pending: Document[] = [];
+  /** Events of the last entry examined not yet returned: pending[pendingAt..]. */
+  private pending: readonly StreamEvent[] = [];
+  private pendingAt = 0;
   private invalidated = false;
-  private readonly transform: (event: Document) => Document | undefined;
+  private readonly shape: EventShape;
+  private closed = false;
 
   constructor(private readonly node: DataNode, private readonly spec: ChangeStreamSpec) {
-    this.transform = compileEventPipeline(spec.pipeline);
+    // The pipeline is compiled (and refused) before the resume point is looked at, as before.
+    this.shape = shapesOf(node.oplog).acquire(spec, spec.pipeline);
+    try {
+      this.position = this.startPosition();
+    } catch (err) {
+      this.shape.release(); // a stream that failed to open holds no shape
+      throw err;
+    }
+  }
+
+  private startPosition(): number {
+    const { node, spec } = this;
     const { oplog } = node;
     const token = spec.startAfter ?? spec.resumeAfter;
     if (token) {
@@ -47,24 +65,32 @@ export class ChangeStreamCursor {
       }
       if (oplog.isLost(decoded.ts)) throw historyLost();
       const inclusive = decoded.kind === TokenKind.Before;
-      this.position = oplog.indexAfter(decoded.ts, inclusive);
+      const position = oplog.indexAfter(decoded.ts, inclusive);
       // Events of the same entry that follow the token's fragment (e.g. the invalidate after a drop).
       if (decoded.kind === TokenKind.Event) {
-        const entry = oplog.at(this.position - 1);
+        const entry = oplog.at(position - 1);
         if (entry && compareTimestamps(entry.ts, decoded.ts) === 0) {
-          this.pending = this.produce(entry).filter((e) => decodeToken(e._id).fragment > decoded.fragment);
+          this.pending = this.produce(position - 1, entry).filter((e) => decodeToken(e.doc._id).fragment > decoded.fragment);
         }
       }
       if (inclusive) this.beforeTs = decoded.ts;
       else this.examinedTs = decoded.ts;
-    } else if (spec.startAtOperationTime) {
-      if (oplog.isLost(spec.startAtOperationTime)) throw historyLost();
-      this.position = oplog.indexAfter(spec.startAtOperationTime, true);
-      this.beforeTs = spec.startAtOperationTime;
-    } else {
-      this.position = oplog.end;
-      this.examinedTs = node.clock.now();
+      return position;
     }
+    if (spec.startAtOperationTime) {
+      if (oplog.isLost(spec.startAtOperationTime)) throw historyLost();
+      this.beforeTs = spec.startAtOperationTime;
+      return oplog.indexAfter(spec.startAtOperationTime, true);
+    }
+    this.examinedTs = node.clock.now();
+    return oplog.end;
+  }
+
+  /** The cursor was killed or exhausted: its shape no longer counts it. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.shape.release();
   }
 
   /** The time the stream starts from, as MongoDB reports it to drivers (for startAtOperationTime on resume). */
@@ -76,36 +102,43 @@ export class ChangeStreamCursor {
    * Up to `batchSize` events; waits up to `maxTimeMS` for the first one when none is ready.
    * `signal` abandons the wait (connection closed, cursor killed).
    */
-  async nextBatch(batchSize: number, maxTimeMS: number, signal?: AbortSignal): Promise<EventBatch> {
+  async nextBatch(batchSize: number, maxTimeMS: number, signal?: AbortSignal | readonly AbortSignal[]): Promise<EventBatch> {
     const deadline = Date.now() + maxTimeMS;
     for (;;) {
       const events = this.collect(batchSize);
       const remaining = deadline - Date.now();
-      if (events.length > 0 || this.invalidated || remaining <= 0 || batchSize === 0 || signal?.aborted) {
-        return { events, postBatchResumeToken: this.resumeToken(events), invalidated: this.invalidated && this.pending.length === 0 };
+      if (events.length > 0 || this.invalidated || remaining <= 0 || batchSize === 0 || aborted(signal)) {
+        return { events, postBatchResumeToken: this.resumeToken(events), invalidated: this.invalidated && !this.hasPending };
       }
       await this.node.oplog.waitForAppend(remaining, signal);
     }
   }
 
+  private get hasPending(): boolean {
+    return this.pendingAt < this.pending.length;
+  }
+
   /**
    * Up to `batchSize` events (0: none, as an aggregate with batchSize 0 asks), stopping before a reply would
-   * pass 16 MB. Cost is per entry examined and per event returned, never per oplog size.
+   * pass 16 MB. Cost is per entry examined and per event returned, never per oplog size; an entry's events
+   * are made once per shape, not once per cursor.
    */
-  private collect(batchSize: number): Document[] {
-    const out: Document[] = [];
+  private collect(batchSize: number): StreamEvent[] {
+    const out: StreamEvent[] = [];
     const { oplog } = this.node;
     let bytes = 0;
     while (out.length < batchSize) {
-      if (this.pending.length > 0) {
-        const size = BSON.calculateObjectSize(this.pending[0]);
+      if (this.hasPending) {
+        const event = this.pending[this.pendingAt]!;
+        const size = eventBytes(event).length + ELEMENT_OVERHEAD;
         if (out.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
         bytes += size;
-        const event = this.pending.shift()!;
+        this.pendingAt++;
         out.push(event);
-        if (event.operationType === 'invalidate') {
+        if (event.doc.operationType === 'invalidate') {
           this.invalidated = true;
           this.pending = [];
+          this.pendingAt = 0;
           break;
         }
         continue;
@@ -113,40 +146,47 @@ export class ChangeStreamCursor {
       if (this.invalidated || this.position >= oplog.end) break;
       const entry = oplog.at(this.position);
       if (!entry) throw historyLost(); // trimmed while this cursor was behind
+      this.pending = this.produce(this.position, entry);
+      this.pendingAt = 0;
       this.position++;
       this.examinedTs = entry.ts;
-      this.pending = this.produce(entry);
     }
     return out;
   }
 
-  private produce(entry: Parameters<typeof eventsFor>[0]): Document[] {
-    const events: Document[] = [];
-    for (const event of eventsFor(entry, this.spec, this.node.catalog)) {
-      if (event.operationType === 'invalidate') {
-        events.push(event); // the pipeline never filters out an invalidate
-        continue;
+  private produce(index: number, entry: OplogEntry): readonly StreamEvent[] {
+    return this.shape.eventsAt(index, this.node.oplog, () => {
+      const events: StreamEvent[] = [];
+      for (const event of eventsFor(entry, this.spec, this.node.catalog)) {
+        if (event.operationType === 'invalidate') {
+          events.push({ doc: event }); // the pipeline never filters out an invalidate
+          continue;
+        }
+        const out = this.shape.transform(event);
+        if (out) events.push({ doc: out });
       }
-      const out = this.transform(event);
-      if (out) events.push(out);
-    }
-    return events;
+      return events;
+    });
   }
 
-  private resumeToken(batch: Document[]): Document {
+  private resumeToken(batch: readonly StreamEvent[]): Document {
     // The last event's own token, unless entries were examined past it (then a high-water mark).
-    if (this.pending.length > 0 || batch.length > 0) {
-      const last = batch.at(-1);
-      if (last && this.pending.length === 0) {
-        const decoded = decodeToken(last._id);
-        if (this.examinedTs && compareTimestamps(decoded.ts, this.examinedTs) === 0) return last._id as Document;
-      } else if (last) {
-        return last._id as Document;
-      }
+    const last = batch.at(-1)?.doc;
+    if (last && !this.hasPending) {
+      const decoded = decodeToken(last._id);
+      if (this.examinedTs && compareTimestamps(decoded.ts, this.examinedTs) === 0) return last._id as Document;
+    } else if (last) {
+      return last._id as Document;
     }
     if (this.examinedTs) return encodeToken({ ts: this.examinedTs, kind: TokenKind.HighWaterMark, fragment: 0 });
     return encodeToken({ ts: this.beforeTs!, kind: TokenKind.Before, fragment: 0 });
   }
+}
+
+function aborted(signal: AbortSignal | readonly AbortSignal[] | undefined): boolean {
+  if (signal === undefined) return false;
+  if (Array.isArray(signal)) return signal.some((s) => s.aborted);
+  return (signal as AbortSignal).aborted;
 }
 
 function historyLost(): CommandError {

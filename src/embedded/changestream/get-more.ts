@@ -1,8 +1,9 @@
 import type { Document } from 'bson';
 import type { CommandContext } from '../commands/context.js';
-import { cursorReply, type ServerCursor } from '../cursors.js';
+import type { ServerCursor } from '../cursors.js';
 import { CommandError, ErrorCode } from '../errors.js';
 import { labelChangeStreamError } from './errors.js';
+import { changeStreamReply } from './reply.js';
 
 type ChangeStreamServerCursor = Extract<ServerCursor, { kind: 'changeStream' }>;
 
@@ -22,7 +23,8 @@ export async function changeStreamGetMore(ctx: CommandContext, cursor: ChangeStr
     throw labelChangeStreamError(new CommandError(injected.errorCode ?? 1, "Hit the 'failGetMoreAfterCursorCheckout' failpoint"));
   }
   const size = typeof batchSize === 'number' && batchSize > 0 ? batchSize : Number.MAX_SAFE_INTEGER;
-  const signal = AbortSignal.any([cursor.abort.signal, ctx.conn.closed]);
+  // Two signals, not AbortSignal.any (which allocates a signal per getMore and is slow to collect).
+  const signal = [cursor.abort.signal, ctx.conn.closed];
   let result;
   try {
     result = await cursor.stream.nextBatch(size, typeof maxTimeMS === 'number' ? maxTimeMS : DEFAULT_AWAIT_MS, signal);
@@ -32,5 +34,5 @@ export async function changeStreamGetMore(ctx: CommandContext, cursor: ChangeStr
   }
   if (cursor.abort.signal.aborted) throw new CommandError(ErrorCode.CursorNotFound, `cursor id ${id} was killed`);
   if (result.invalidated) ctx.cursors.kill(id);
-  return cursorReply(result.invalidated ? 0 : id, ns, result.events, false, { postBatchResumeToken: result.postBatchResumeToken });
+  return changeStreamReply(result.invalidated ? 0 : id, ns, result, false);
 }

@@ -1,9 +1,9 @@
 import type { Document } from 'bson';
 import { ChangeStreamCursor, type ChangeStreamSpec } from '../changestream/cursor.js';
+import { changeStreamReply } from '../changestream/reply.js';
 import { labelChangeStreamError } from '../changestream/errors.js';
 import type { BeforeChangeMode, FullDocumentMode } from '../changestream/events.js';
 import type { StreamScope } from '../changestream/scope.js';
-import { cursorReply } from '../cursors.js';
 import { CommandError, ErrorCode, badValue } from '../errors.js';
 import { runPipeline } from '../storage/query.js';
 import type { CommandContext, CommandTable } from './context.js';
@@ -100,12 +100,16 @@ async function openChangeStream(cmd: Document, ctx: CommandContext): Promise<Doc
   try {
     first = await stream.nextBatch(batchSize, 0);
   } catch (err) {
+    stream.close();
     throw labelChangeStreamError(err);
   }
-  if (first.invalidated) return cursorReply(0, ns, first.events, true, { postBatchResumeToken: first.postBatchResumeToken });
+  if (first.invalidated) {
+    stream.close();
+    return changeStreamReply(0, ns, first, true);
+  }
   const id = ctx.cursors.allocateId();
   ctx.cursors.add({ kind: 'changeStream', id, ns, stream, abort: new AbortController() });
-  return cursorReply(id, ns, first.events, true, { postBatchResumeToken: first.postBatchResumeToken });
+  return changeStreamReply(id, ns, first, true);
 }
 
 export const aggregateCommands: CommandTable = { aggregate };

@@ -1,5 +1,5 @@
 import { Double, Long, type Document } from 'bson';
-import type { ChangeStreamCursor } from '../changestream/cursor.js';
+import { changeStreamReply } from '../changestream/reply.js';
 import { aggregateCommands, parseChangeStreamSpec } from '../commands/aggregate.js';
 import { firstBatch } from '../commands/batches.js';
 import { catalogCommands, SYSTEM_DATABASES } from '../commands/catalog.js';
@@ -8,7 +8,6 @@ import { crudCommands } from '../commands/crud.js';
 import { helloCommands } from '../commands/hello.js';
 import { checkFirstStageOnly, collStatsStageDoc, parseCollStatsStage, statsCommands } from '../commands/stats.js';
 import { mongodCommands } from '../commands/index.js';
-import { cursorReply } from '../cursors.js';
 import { CommandError, ErrorCode, badValue } from '../errors.js';
 import { withIdFirst } from '../storage/document.js';
 import { sameValue } from '../storage/update.js';
@@ -544,11 +543,19 @@ async function openChangeStream(rc: RouterContext, cmd: Document, ctx: CommandCo
   const stream = new RouterChangeStream(rc.shards, { ...options, pipeline: [] }, cmd.pipeline.slice(1), { ...rc.stream, primaryOf: (db) => rc.sharding.primaryOf(db), clusterTime: rc.clusterTime }, rc.clusterTime());
   const ns = scope.kind === 'collection' ? `${scope.db}.${scope.coll}` : `${ctx.db}.$cmd.aggregate`;
   const batchSize = typeof cmd.cursor?.batchSize === 'number' ? cmd.cursor.batchSize : 101;
-  const first = await stream.nextBatch(batchSize, 0);
-  if (first.invalidated) return cursorReply(0, ns, first.events, true, { postBatchResumeToken: first.postBatchResumeToken });
+  let first;
+  try {
+    first = await stream.nextBatch(batchSize, 0);
+  } catch (err) {
+    stream.close();
+    throw err;
+  }
+  if (first.invalidated) {
+    stream.close();
+    return changeStreamReply(0, ns, first, true);
+  }
   const id = ctx.cursors.allocateId();
-  // The registry's change-stream cursors only need nextBatch(); the router's merged stream provides it.
-  ctx.cursors.add({ kind: 'changeStream', id, ns, stream: stream as unknown as ChangeStreamCursor, abort: new AbortController() });
-  return cursorReply(id, ns, first.events, true, { postBatchResumeToken: first.postBatchResumeToken });
+  ctx.cursors.add({ kind: 'changeStream', id, ns, stream, abort: new AbortController() });
+  return changeStreamReply(id, ns, first, true);
 }
 

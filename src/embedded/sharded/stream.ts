@@ -1,7 +1,8 @@
 import { Timestamp, type Document } from 'bson';
 import { compareTimestamps } from '../clock.js';
 import { ChangeStreamCursor, type ChangeStreamSpec, type EventBatch } from '../changestream/cursor.js';
-import { compileEventPipeline } from '../changestream/pipeline.js';
+import { compileEventPipeline, isFilterOnly } from '../changestream/pipeline.js';
+import type { StreamEvent } from '../changestream/shared.js';
 import { decodeToken, encodeToken, TokenKind } from '../changestream/token.js';
 import type { Shard } from './shard.js';
 
@@ -26,8 +27,8 @@ export interface RouterStreamOptions {
 interface Feed {
   shard: Shard;
   cursor: ChangeStreamCursor;
-  /** Events read from the shard, not yet released (all at or before `known`). */
-  buffer: Document[];
+  /** Events read from the shard, not yet released (all at or before `known`); shared with other streams. */
+  buffer: StreamEvent[];
   /** The latest cluster time the shard is known to have reached: everything up to it has been read. */
   known: Timestamp;
   /** When the shard last answered a getMore (the router's view of its clock is as old as that). */
@@ -45,12 +46,15 @@ const CRUD = new Set(['insert', 'update', 'replace', 'delete']);
 export class RouterChangeStream {
   private readonly feeds: Feed[];
   private readonly transform: (event: Document) => Document | undefined;
+  /** A pipeline that can reshape events gets its own copy: shard events are shared by every router stream. */
+  private readonly copyFirst: boolean;
   private invalidated = false;
   private lastToken: Document;
   private lastTs: Timestamp;
 
   constructor(shards: Shard[], private readonly spec: ChangeStreamSpec, pipeline: Document[], private readonly options: RouterStreamOptions, startAt: Timestamp) {
     this.transform = compileEventPipeline(pipeline);
+    this.copyFirst = !isFilterOnly(pipeline);
     const token = spec.startAfter ?? spec.resumeAfter;
     // Where each shard starts, and what the router may assume each shard has reached.
     let shardSpec: ChangeStreamSpec;
@@ -70,12 +74,22 @@ export class RouterChangeStream {
       known = startAt;
     }
     const now = Date.now();
-    this.feeds = shards.map((shard) => {
-      shard.node.clock.advanceTo(startAt); // gossip: the shard's next write is after the start point
-      return { shard, cursor: new ChangeStreamCursor(shard.node, shardSpec), buffer: [], known, answeredAt: now };
-    });
+    this.feeds = [];
+    try {
+      for (const shard of shards) {
+        shard.node.clock.advanceTo(startAt); // gossip: the shard's next write is after the start point
+        this.feeds.push({ shard, cursor: new ChangeStreamCursor(shard.node, shardSpec), buffer: [], known, answeredAt: now });
+      }
+    } catch (err) {
+      this.close(); // the shard streams already opened let go of what they share
+      throw err;
+    }
     this.lastTs = known;
     this.lastToken = encodeToken({ ts: known, kind: TokenKind.HighWaterMark, fragment: 0 });
+  }
+
+  close(): void {
+    for (const feed of this.feeds) feed.cursor.close();
   }
 
   get startTime(): Timestamp {
@@ -90,14 +104,14 @@ export class RouterChangeStream {
   }
 
   /** Up to `batchSize` events (0 = no limit), waiting up to `maxTimeMS` for the first one. */
-  async nextBatch(batchSize: number, maxTimeMS: number, signal?: AbortSignal): Promise<EventBatch> {
+  async nextBatch(batchSize: number, maxTimeMS: number, signal?: AbortSignal | readonly AbortSignal[]): Promise<EventBatch> {
     const deadline = Date.now() + maxTimeMS;
     const limit = batchSize > 0 ? batchSize : Infinity;
     for (;;) {
       await this.readShards();
       const events = this.invalidated ? [] : this.release(limit);
       const now = Date.now();
-      if (events.length > 0 || this.invalidated || now >= deadline || signal?.aborted) {
+      if (events.length > 0 || this.invalidated || now >= deadline || anyAborted(signal)) {
         return { events, postBatchResumeToken: this.lastToken, invalidated: this.invalidated };
       }
       // Wake on a write to a shard that can still be read ahead, or when the next shard getMore answers.
@@ -135,7 +149,7 @@ export class RouterChangeStream {
   }
 
   /** DDL and invalidate events happen on every shard that holds the collection; report them once. */
-  private keep(feed: Feed, event: Document): boolean {
+  private keep(feed: Feed, { doc: event }: StreamEvent): boolean {
     if (CRUD.has(event.operationType)) return true;
     const scope = this.spec.scope;
     const db = (event.ns as Document | undefined)?.db ?? (scope.kind === 'cluster' ? undefined : scope.db);
@@ -144,16 +158,16 @@ export class RouterChangeStream {
   }
 
   /** Events every shard has passed, in cluster-time order; advances the resume token. */
-  private release(limit: number): Document[] {
+  private release(limit: number): StreamEvent[] {
     const frontier = this.frontier;
-    const out: Document[] = [];
+    const out: StreamEvent[] = [];
     while (out.length < limit) {
       let best: Feed | undefined;
       let bestTs: Timestamp | undefined;
       for (const feed of this.feeds) {
         const head = feed.buffer[0];
         if (head === undefined) continue;
-        const ts = head.clusterTime as Timestamp;
+        const ts = head.doc.clusterTime as Timestamp;
         if (bestTs === undefined || compareTimestamps(ts, bestTs) < 0) {
           best = feed;
           bestTs = ts;
@@ -162,14 +176,15 @@ export class RouterChangeStream {
       if (!best || compareTimestamps(bestTs!, frontier) > 0) break;
       const event = best.buffer.shift()!;
       this.lastTs = bestTs!;
-      this.lastToken = event._id as Document;
-      if (event.operationType === 'invalidate') {
+      this.lastToken = event.doc._id as Document;
+      if (event.doc.operationType === 'invalidate') {
         out.push(event);
         this.invalidated = true;
         return out;
       }
-      const shown = this.transform(event);
-      if (shown) out.push(shown);
+      const shown = this.transform(this.copyFirst ? structuredClone(event.doc) : event.doc);
+      if (shown === event.doc) out.push(event); // unchanged: the shard's encoded bytes are reused
+      else if (shown) out.push({ doc: shown });
     }
     if (out.length < limit && frontier !== END_OF_TIME && compareTimestamps(frontier, this.lastTs) > 0) {
       this.lastTs = frontier;
@@ -190,17 +205,25 @@ function previous(ts: Timestamp): Timestamp {
   return ts.i > 0 ? new Timestamp({ t: ts.t, i: ts.i - 1 }) : new Timestamp({ t: Math.max(0, ts.t - 1), i: 0xffffffff });
 }
 
-function waitForAny(oplogs: Array<{ waitForAppend(ms: number, signal?: AbortSignal): Promise<void> }>, ms: number, signal?: AbortSignal): Promise<void> {
+function anyAborted(signal: AbortSignal | readonly AbortSignal[] | undefined): boolean {
+  if (signal === undefined) return false;
+  return Array.isArray(signal) ? signal.some((s) => s.aborted) : (signal as AbortSignal).aborted;
+}
+
+/** Resolves at the first append to any of `oplogs`, after `ms`, or when a signal aborts. */
+function waitForAny(oplogs: Array<{ waitForAppend(ms: number, signal?: readonly AbortSignal[]): Promise<void> }>, ms: number, signal?: AbortSignal | readonly AbortSignal[]): Promise<void> {
   const local = new AbortController();
-  const combined = signal ? AbortSignal.any([signal, local.signal]) : local.signal;
-  const waits = oplogs.map((oplog) => oplog.waitForAppend(ms, combined));
+  const signals = [local.signal, ...(signal === undefined ? [] : Array.isArray(signal) ? signal : [signal as AbortSignal])];
+  const waits = oplogs.map((oplog) => oplog.waitForAppend(ms, signals));
   if (waits.length === 0) {
     waits.push(new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      combined.addEventListener('abort', () => {
+      const done = (): void => {
         clearTimeout(timer);
+        for (const s of signals) s.removeEventListener('abort', done);
         resolve();
-      }, { once: true });
+      };
+      const timer = setTimeout(done, ms);
+      for (const s of signals) s.addEventListener('abort', done, { once: true });
     }));
   }
   return Promise.race(waits).finally(() => local.abort());

@@ -3,6 +3,7 @@ import {
   HEADER_SIZE, MAX_BSON_OBJECT_SIZE, MSG_CHECKSUM_PRESENT, MSG_EXHAUST_ALLOWED, MSG_KNOWN_REQUIRED_BITS, MSG_MORE_TO_COME,
   OP_COMPRESSED, OP_MSG, OP_QUERY, OP_REPLY,
 } from './opcodes.js';
+import { serializeDocument } from './encoded.js';
 import { ProtocolViolation } from './frame-reader.js';
 
 export interface Request {
@@ -153,7 +154,7 @@ function serializeReply(reply: Document): Uint8Array {
   let body: Uint8Array | undefined;
   let reason: string;
   try {
-    const encoded = BSON.serialize(reply, { ignoreUndefined: true });
+    const encoded = serializeDocument(reply);
     body = encoded;
     reason = `BSONObj size: ${encoded.length} (0x${encoded.length.toString(16)}) is invalid. Size must be between 0 and ${MAX_BSON_OBJECT_SIZE}(16MB)`;
   } catch (err) {
