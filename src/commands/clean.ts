@@ -10,12 +10,14 @@ export interface CleanResult {
 }
 
 export default class Clean extends TickerCommand {
-  static override description = 'Drop the market database (or the one given with --db) and say what was dropped; asks nothing, as the original CLEAN';
+  static override summary = 'Drop the market database (or the one given with --db) and say what was dropped.';
+
+  static override description = 'Asks nothing, as the original CLEAN. MongoDB\'s own databases (admin, local, config) are refused.';
 
   static override examples = [
-    '<%= config.bin %> clean',
-    '<%= config.bin %> clean --db market --uri mongodb://127.0.0.1:27017',
-    '<%= config.bin %> clean --json',
+    { description: 'Drop market on the default address', command: '<%= config.bin %> clean' },
+    { description: 'Drop a named database on a given server', command: '<%= config.bin %> clean --db market --uri mongodb://127.0.0.1:27017' },
+    { description: 'What was dropped, as JSON', command: '<%= config.bin %> clean --json' },
   ];
 
   static override enableJsonFlag = true;
@@ -25,18 +27,21 @@ export default class Clean extends TickerCommand {
   async run(): Promise<CleanResult> {
     const { flags } = await this.parse(Clean);
     const uri = resolveUri(flags.uri);
-    const client = await openClient(uri);
+    const client = await this.interruptible(openClient(uri), 'connecting', (c) => c.close());
     try {
       const database = client.db(flags.db);
-      const collections = (await database.listCollections({}, { nameOnly: true }).toArray()).filter((c) => !c.name.startsWith('system.'));
+      const collections = await this.interruptible(database.listCollections({}, { nameOnly: true }).toArray(), 'looking at the database');
+      const user = collections.filter((c) => !c.name.startsWith('system.'));
       let documents = 0;
-      for (const { name } of collections) documents += await database.collection(name).estimatedDocumentCount();
-      const existed = collections.length > 0;
-      if (existed) await database.dropDatabase();
-      const result: CleanResult = { database: flags.db, existed, collections: collections.length, documents };
+      for (const { name } of user) documents += await this.interruptible(database.collection(name).estimatedDocumentCount(), 'counting documents');
+      const existed = user.length > 0;
+      // Once asked, the drop is one command: a signal now waits for its answer, so the summary is true.
+      if (existed) await this.writing(() => database.dropDatabase());
+      const collectionsDropped = user.length;
+      const result: CleanResult = { database: flags.db, existed, collections: collectionsDropped, documents };
       this.log(
         existed
-          ? `dropped database ${flags.db} on ${addressOf(uri)} (${collections.length} collection${collections.length === 1 ? '' : 's'}, ${documents.toLocaleString('en-US')} documents)`
+          ? `dropped database ${flags.db} on ${addressOf(uri)} (${collectionsDropped} collection${collectionsDropped === 1 ? '' : 's'}, ${documents.toLocaleString('en-US')} documents)`
           : `database ${flags.db} on ${addressOf(uri)} holds nothing: nothing to drop`,
       );
       return result;

@@ -10,60 +10,74 @@ import { renderLoadSummary, renderMutateSummary } from '../render/summary.js';
 import { colourEnabled } from '../util/colour.js';
 import { TickerCommand } from '../util/command-base.js';
 import { UserError } from '../util/errors.js';
-import { durationFlag, positiveIntFlag, rateFlag } from '../util/flags.js';
+import { BOUNDS, describeBound } from '../util/bounds.js';
+import { durationFlag, portFlag, positiveIntFlag, rateFlag } from '../util/flags.js';
 import { createWatcher } from '../watch/watcher.js';
 
 export interface DemoResult {
   uri: string;
   load: LoadSummary;
-  mutate: MutatorSummary;
+  /** Absent when the demo was stopped while loading. */
+  mutate?: MutatorSummary;
   display: { changes: number; resyncs: number };
 }
 
 export default class Demo extends TickerCommand {
-  static override description =
-    'The whole thing at once: start the embedded server in this process, load the small data set, change it at 16 ops/s and show the live display; Ctrl-C stops everything with a summary';
+  static override summary = 'The whole thing at once: server, load, mutations and the live display.';
 
-  static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --rate 100', '<%= config.bin %> demo --duration 30s --port 27018'];
+  static override description =
+    'Starts the embedded server in this process, loads the small data set, changes it at 16 ops/s and shows the live display; ' +
+    'Ctrl-C stops everything with a summary.';
+
+  static override examples = [
+    { description: 'Watch prices change until Ctrl-C', command: '<%= config.bin %> demo' },
+    { description: 'Faster changes', command: '<%= config.bin %> demo --rate 100' },
+    { description: 'Half a minute on a fixed port', command: '<%= config.bin %> demo --duration 30s --port 27018' },
+  ];
 
   static override flags = {
-    port: Flags.integer({ description: 'port for the embedded server (default: a free one)', default: 0, min: 0, max: 65535 }),
-    rate: rateFlag({ description: 'mutations per second', default: 16 }),
-    count: positiveIntFlag({ description: 'bulk documents to load', default: 20_000 }),
+    port: portFlag({ description: 'port for the embedded server (default: a free one)', default: 0 }),
+    rate: rateFlag({ description: `mutations per second; ${describeBound(BOUNDS.rate)}`, default: 16, bound: BOUNDS.rate }),
+    count: positiveIntFlag({ description: `bulk documents to load; ${describeBound(BOUNDS.count)}`, default: 20_000, bound: BOUNDS.count }),
     duration: durationFlag({ description: 'stop after this long (e.g. 30s); default: until Ctrl-C' }),
   };
 
   async run(): Promise<DemoResult> {
     const { flags } = await this.parse(Demo);
+    // Ctrl-C, SIGTERM and --duration all end the demo the same way.
     const abort = new AbortController();
     const stop = (): void => abort.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    const server = await startEmbeddedServer({ port: flags.port }).catch((error: NodeJS.ErrnoException) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+    this.stopSignal.addEventListener('abort', stop, { once: true });
+    const starting = startEmbeddedServer({ port: flags.port }).catch((error: NodeJS.ErrnoException) => {
+      this.stopSignal.removeEventListener('abort', stop);
       if (error.code === 'EADDRINUSE') throw new UserError(`port ${flags.port} is already in use on 127.0.0.1 (another mongod or ticker server?): choose another with --port, or leave it out`);
       if (error.code === 'EACCES') throw new UserError(`not allowed to listen on 127.0.0.1:${flags.port}: ports below 1024 need privileges; choose another with --port`);
       throw error;
     });
+    const server = await this.interruptible(starting, 'starting the server', (s) => s.stop());
     const db = 'market';
     const coll = 'stocksymbols';
     const colour = colourEnabled(process.stdout);
     const note = (line: string): void => void process.stderr.write(`${line}\n`);
     let timer: NodeJS.Timeout | undefined;
-    const client = await openClient(server.uri);
+    let client: Awaited<ReturnType<typeof openClient>> | undefined;
     try {
+      client = await openClient(server.uri);
       note(`embedded server listening at ${server.uri}`);
       const load = await runLoad({ uri: server.uri, client, db, coll, count: flags.count, signal: abort.signal });
-      note(renderLoadSummary(load, { colour: colourEnabled(process.stderr) }));
-      if (load.interrupted) throw Object.assign(new Error('interrupted'), { interrupted: true });
+      // The server is in memory: whatever was loaded goes with it, so there is nothing to clean up.
+      note(renderLoadSummary(load, { colour: colourEnabled(process.stderr), cleanHint: false }));
+      if (load.interrupted) {
+        this.log('display: 0 price changes shown (stopped while loading)');
+        return { uri: server.uri, load, display: { changes: 0, resyncs: 0 } };
+      }
 
       const watcher = createWatcher({ client, db, coll });
       const shown = runLiveDisplay({
         watcher, symbols: FAMILIAR_SYMBOL_NAMES, signal: abort.signal, colour, note,
         title: `embedded ${addressOf(server.uri)} · ${db}.${coll} · ${flags.rate} ops/s`,
       });
-      await watcher.start();
+      await this.interruptible(watcher.start(), 'reading the initial snapshot');
       if (flags.duration !== undefined) timer = setTimeout(stop, flags.duration);
       const mutating = runMutator({ client, db, coll, rate: flags.rate, durationMs: Number.POSITIVE_INFINITY, signal: abort.signal });
       const display = await shown;
@@ -77,9 +91,8 @@ export default class Demo extends TickerCommand {
       return { uri: server.uri, load, mutate, display: { changes: display.changes, resyncs: display.resyncs } };
     } finally {
       if (timer) clearTimeout(timer);
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      await client.close();
+      this.stopSignal.removeEventListener('abort', stop);
+      await client?.close();
       await server.stop();
     }
   }

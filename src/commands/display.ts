@@ -9,14 +9,16 @@ import { resolveSymbols } from '../watch/symbols.js';
 import { createWatcher } from '../watch/watcher.js';
 
 export default class Display extends TickerCommand {
+  static override summary = 'A live full-screen table of prices.';
+
   static override description =
-    'A live full-screen table of prices: one row per symbol with price, change and direction, recent changes highlighted for two seconds, ' +
-    'events/s, stream lag and staggers in a status line; falls back to trace-style lines when not on a terminal';
+    'One row per symbol with price, change and direction, recent changes highlighted for two seconds; events/s, stream lag and ' +
+    'staggers in a status line. Falls back to trace-style lines when not on a terminal. On Ctrl-C it says how many changes it showed.';
 
   static override examples = [
-    '<%= config.bin %> display',
-    '<%= config.bin %> display --symbols MDB,ORCL,AAPL,GOOGL',
-    '<%= config.bin %> display --all --uri "mongodb://127.0.0.1:27017/?replicaSet=rs0"',
+    { description: 'The 13 familiar symbols', command: '<%= config.bin %> display' },
+    { description: 'Four symbols of your choice', command: '<%= config.bin %> display --symbols MDB,ORCL,AAPL,GOOGL' },
+    { description: 'Count every change event, on a given replica set', command: '<%= config.bin %> display --all --uri "mongodb://127.0.0.1:27017/?replicaSet=rs0"' },
   ];
 
   static override flags = {
@@ -30,12 +32,12 @@ export default class Display extends TickerCommand {
     const { flags } = await this.parse(Display);
     const symbols = resolveSymbols(flags.symbols);
     const uri = resolveUri(flags.uri);
-    const { client, address } = await openWatchTarget(uri, flags.db, flags.collection, symbols);
+    const { client, address } = await this.interruptible(openWatchTarget(uri, flags.db, flags.collection, symbols), 'connecting', (t) => t.client.close());
     const watcher = createWatcher({ client, db: flags.db, coll: flags.collection, symbols, all: flags.all });
+    // Ctrl-C, SIGTERM and --duration all end the display the same way.
     const abort = new AbortController();
     const stop = (): void => abort.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    this.stopSignal.addEventListener('abort', stop, { once: true });
     const timer = flags.duration === undefined ? undefined : setTimeout(stop, flags.duration);
     try {
       const shown = runLiveDisplay({
@@ -43,7 +45,7 @@ export default class Display extends TickerCommand {
         title: `${address} · ${flags.db}.${flags.collection}`,
       });
       try {
-        await watcher.start();
+        await this.interruptible(watcher.start(), 'reading the initial snapshot');
       } catch (error) {
         abort.abort(); // restore the terminal before the error is shown
         await shown;
@@ -52,11 +54,11 @@ export default class Display extends TickerCommand {
       const result = await shown;
       await watcher.stop();
       await watcher.done; // rethrows a failure of the stream
+      process.stderr.write(`display: ${result.changes} price change${result.changes === 1 ? '' : 's'} shown${result.resyncs ? `, ${result.resyncs} resyncs` : ''}\n`);
       return { changes: result.changes, resyncs: result.resyncs };
     } finally {
       if (timer) clearTimeout(timer);
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      this.stopSignal.removeEventListener('abort', stop);
       await watcher.stop();
       await client.close();
     }

@@ -7,18 +7,23 @@ import { runLoad, type LoadSummary } from '../load/loader.js';
 import { renderLoadSummary } from '../render/summary.js';
 import { colourEnabled } from '../util/colour.js';
 import { TickerCommand, connectionFlags } from '../util/command-base.js';
-import { positiveIntFlag } from '../util/flags.js';
+import { commandHint } from '../util/invocation.js';
+import { BOUNDS, describeBound } from '../util/bounds.js';
+import { positiveIntFlag, wholeNumberFlag } from '../util/flags.js';
 
 export default class Load extends TickerCommand {
+  static override summary = 'Load the stock data set into an empty collection.';
+
   static override description =
-    'Load the stock data set: 20,000 bulk symbols (8,000,000 with --sharded or on a mongos) plus the 13 familiar ones, ' +
-    'generated and inserted by a pool of worker threads (a load under 100,000 documents by this thread alone, unless --workers); refuses a collection that already holds documents';
+    '20,000 bulk symbols (8,000,000 with --sharded or on a mongos) plus the 13 familiar ones, generated and inserted by a pool of ' +
+    'worker threads (a load under 100,000 documents by this thread alone, unless --workers). A collection that already holds ' +
+    'documents is refused; documents another client wrote during the load are reported, and the load exits 1.';
 
   static override examples = [
-    '<%= config.bin %> load',
-    '<%= config.bin %> load --count 100000 --workers 4 --batch-size 2000',
-    '<%= config.bin %> load --sharded --uri mongodb://mongos.example:27017',
-    '<%= config.bin %> load --json',
+    { description: 'Load the small data set into market.stocksymbols on the default address', command: '<%= config.bin %> load' },
+    { description: 'A bigger load with four worker threads', command: '<%= config.bin %> load --count 100000 --workers 4 --batch-size 2000' },
+    { description: 'The 8,000,000-document data set on a sharded cluster', command: '<%= config.bin %> load --sharded --uri mongodb://mongos.example:27017' },
+    { description: 'The summary as JSON', command: '<%= config.bin %> load --json' },
   ];
 
   static override enableJsonFlag = true;
@@ -26,27 +31,24 @@ export default class Load extends TickerCommand {
   static override flags = {
     ...connectionFlags,
     sharded: Flags.boolean({ description: 'load the large data set (8,000,000); automatic on a mongos', default: false }),
-    count: positiveIntFlag({ description: 'bulk documents to load (default 20,000, or 8,000,000 when sharded)' }),
-    workers: positiveIntFlag({ description: 'worker threads (default: cores − 1, at most 4; none for loads under 100,000 documents, which this thread finishes sooner)' }),
-    'batch-size': positiveIntFlag({ description: 'documents per insertMany', default: 1000 }),
-    seed: Flags.integer({ description: 'seed for reproducible prices', hidden: true }),
+    count: positiveIntFlag({ description: `bulk documents to load (default 20,000, or 8,000,000 when sharded); ${describeBound(BOUNDS.count)}`, bound: BOUNDS.count }),
+    workers: positiveIntFlag({ description: `worker threads (default: cores − 1, at most 4; none for loads under 100,000 documents, which this thread finishes sooner); ${describeBound(BOUNDS.workers)}`, bound: BOUNDS.workers }),
+    'batch-size': positiveIntFlag({ description: `documents per insertMany; ${describeBound(BOUNDS.batchSize)}`, default: 1000, bound: BOUNDS.batchSize }),
+    seed: wholeNumberFlag({ description: 'seed for reproducible prices', hidden: true, bound: BOUNDS.seed }),
   };
 
   async run(): Promise<LoadSummary> {
     const { flags } = await this.parse(Load);
     const uri = resolveUri(flags.uri);
-    const client = await openClient(uri);
+    const client = await this.interruptible(openClient(uri), 'connecting', (c) => c.close());
     let target: Target;
     try {
-      target = await describeTarget(client);
+      target = await this.interruptible(describeTarget(client), 'looking at the target');
       requireChangeStreams(target); // a standalone is refused before any work
     } catch (error) {
       await client.close();
       throw error;
     }
-    const abort = new AbortController();
-    const onSigint = (): void => abort.abort();
-    process.once('SIGINT', onSigint);
     const tty = process.stderr.isTTY === true && !this.jsonEnabled();
     const bar = tty
       ? new cliProgress.SingleBar(
@@ -58,7 +60,7 @@ export default class Load extends TickerCommand {
     let barStarted = false;
     try {
       const summary = await runLoad({
-        uri, client, target, db: flags.db, coll: flags.collection, sharded: flags.sharded, signal: abort.signal,
+        uri, client, target, db: flags.db, coll: flags.collection, sharded: flags.sharded, signal: this.stopSignal,
         ...(flags.count !== undefined ? { count: flags.count } : {}),
         ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
         batchSize: flags['batch-size'],
@@ -74,12 +76,10 @@ export default class Load extends TickerCommand {
       });
       bar?.stop();
       barStarted = false;
-      this.log(renderLoadSummary(summary, { colour: colourEnabled(process.stdout) }));
-      if (summary.interrupted) process.exitCode = 130;
+      this.log(renderLoadSummary(summary, { colour: colourEnabled(process.stdout), cleanHint: commandHint('clean') }));
       return summary;
     } finally {
       if (barStarted) bar?.stop();
-      process.off('SIGINT', onSigint);
       await client.close();
     }
   }

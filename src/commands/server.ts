@@ -1,28 +1,30 @@
 import { Flags } from '@oclif/core';
 import { parseAuthSpec } from '../embedded/auth/index.js';
-import { nextStopSignal, runForegroundServer, type ForegroundServerOptions, type ServerRunSummary } from '../embedded/cli-server.js';
+import { runForegroundServer, type ForegroundServerOptions, type ServerRunSummary } from '../embedded/cli-server.js';
 import { parseFault } from '../embedded/faults.js';
 import { asUserError, UserError } from '../util/errors.js';
 import { DEFAULT_OPLOG_ENTRIES, DEFAULT_PORT, DEFAULT_REPLICA_SET } from '../embedded/index.js';
 import { TickerCommand } from '../util/command-base.js';
-import { durationFlag, positiveIntFlag } from '../util/flags.js';
+import { BOUNDS, describeBound } from '../util/bounds.js';
+import { formatDuration } from '../util/duration.js';
+import { durationFlag, portFlag, positiveIntFlag, wholeNumberFlag } from '../util/flags.js';
 
 /** The flags of `ticker server`; each maps to one field of ForegroundServerOptions in `serverOptions`. */
 export const serverFlags = {
-  port: Flags.integer({ description: 'TCP port to listen on (0 picks a free one and prints it)', default: DEFAULT_PORT, min: 0, max: 65535 }),
+  port: portFlag({ description: 'TCP port to listen on (0 picks a free one and prints it)', default: DEFAULT_PORT }),
   host: Flags.string({ description: 'address to bind (0.0.0.0 for every interface needs --auth, or --insecure-bind)', default: '127.0.0.1' }),
   'replica-set': Flags.string({ description: 'replica-set name the server reports (setName)', default: DEFAULT_REPLICA_SET }),
-  'oplog-size': positiveIntFlag({ description: 'oplog entries kept (per shard with --sharded); resuming from before the oldest fails with ChangeStreamHistoryLost', default: DEFAULT_OPLOG_ENTRIES }),
+  'oplog-size': positiveIntFlag({ description: `oplog entries kept (per shard with --sharded); resuming from before the oldest fails with ChangeStreamHistoryLost; ${describeBound(BOUNDS.oplogSize)}`, default: DEFAULT_OPLOG_ENTRIES, bound: BOUNDS.oplogSize }),
   auth: Flags.string({ description: 'require SCRAM-SHA-256 authentication as this user (user:password, a root user in admin)' }),
   'insecure-bind': Flags.boolean({ description: 'allow binding a non-loopback address without --auth', default: false }),
   standalone: Flags.boolean({ description: 'answer as a standalone mongod, without change streams (to see how clients refuse one)', default: false }),
   sharded: Flags.boolean({ description: 'run a mongos in front of in-memory shards instead of a replica-set primary', default: false }),
-  shards: positiveIntFlag({ description: 'number of shards (with --sharded)', default: 3 }),
-  'noop-interval': durationFlag({ description: "each idle shard's periodic no-op interval, as periodicNoopIntervalSecs (with --sharded)", default: 10_000 }),
+  shards: positiveIntFlag({ description: `number of shards (with --sharded); ${describeBound(BOUNDS.shards)}`, default: 3, bound: BOUNDS.shards }),
+  'noop-interval': durationFlag({ description: `each idle shard's periodic no-op interval, as periodicNoopIntervalSecs (with --sharded); ${describeBound(BOUNDS.noopInterval, formatDuration)}`, default: 10_000, max: BOUNDS.noopInterval }),
   'shard-ports': Flags.boolean({ description: 'also give each shard a port of its own, to look at one shard directly (with --sharded)', default: false }),
   fault: Flags.string({ description: 'a fault to inject again and again: drop, stepdown[:2s], pause[:1s] or restart[:200ms] (repeatable)', multiple: true }),
   'fault-every': durationFlag({ description: 'time between injected faults (with --fault)', default: 10_000 }),
-  'fault-seed': Flags.integer({ description: 'seed of the fault sequence (with --fault)', default: 1 }),
+  'fault-seed': wholeNumberFlag({ description: 'seed of the fault sequence (with --fault)', default: 1, bound: BOUNDS.seed }),
 };
 
 type ServerFlags = {
@@ -53,17 +55,23 @@ export function serverOptions(flags: ServerFlags): ForegroundServerOptions {
 }
 
 export default class Server extends TickerCommand {
+  static override summary = 'Run the embedded in-memory MongoDB 7.0 server in the foreground.';
+
   static override description =
-    'Run the embedded in-memory MongoDB 7.0 server in the foreground (a replica-set primary, or with --sharded a mongos in front of shards): prints the connection string, logs malformed connections to stderr, stops on Ctrl-C';
+    'A replica-set primary, or with --sharded a mongos in front of shards. Prints the connection string alone on stdout, ' +
+    'logs malformed connections to stderr, stops on Ctrl-C with a summary.';
 
   static override examples = [
-    '<%= config.bin %> server',
-    '<%= config.bin %> server --port 27018 --replica-set rs1',
-    '<%= config.bin %> server --port 0 --oplog-size 100000',
-    '<%= config.bin %> server --sharded --shards 3 --noop-interval 10s',
-    '<%= config.bin %> server --auth admin:secret --host 0.0.0.0',
-    '<%= config.bin %> server --fault stepdown:2s --fault drop --fault-every 15s',
-    'URI=$(<%= config.bin %> server --port 0 | head -1)',
+    { description: 'A replica-set primary on 127.0.0.1:27017', command: '<%= config.bin %> server' },
+    { description: 'Another port and set name', command: '<%= config.bin %> server --port 27018 --replica-set rs1' },
+    { description: 'A free port and a smaller oplog', command: '<%= config.bin %> server --port 0 --oplog-size 100000' },
+    { description: 'A mongos in front of three shards', command: '<%= config.bin %> server --sharded --shards 3 --noop-interval 10s' },
+    { description: 'Reachable from other machines, with a user', command: '<%= config.bin %> server --auth admin:secret --host 0.0.0.0' },
+    { description: 'Inject faults again and again', command: '<%= config.bin %> server --fault stepdown:2s --fault drop --fault-every 15s' },
+    {
+      description: 'In a script: start it in the background and read its connection string from a file',
+      command: '<%= config.bin %> server --port 0 > server.uri & sleep 1; URI=$(head -1 server.uri)',
+    },
   ];
 
   static override flags = serverFlags;
@@ -73,7 +81,7 @@ export default class Server extends TickerCommand {
     return runForegroundServer(serverOptions(flags), {
       out: (line) => this.log(line),
       err: (line) => process.stderr.write(`${line}\n`),
-      stopSignal: nextStopSignal(),
+      stopSignal: this.stopped(),
     });
   }
 }

@@ -4,6 +4,7 @@ import { formatResyncLine, formatSnapshotLine, formatTraceJson, formatTraceLine 
 import { TraceStatusLine } from '../render/trace-status.js';
 import { colourEnabled } from '../util/colour.js';
 import { TickerCommand, connectionFlags } from '../util/command-base.js';
+import { BOUNDS, describeBound } from '../util/bounds.js';
 import { durationFlag, positiveIntFlag } from '../util/flags.js';
 import { openWatchTarget } from '../watch/open.js';
 import { resolveSymbols } from '../watch/symbols.js';
@@ -15,16 +16,17 @@ export interface TraceResult {
 }
 
 export default class Trace extends TickerCommand {
+  static override summary = 'Print one line per price change of the followed symbols.';
+
   static override description =
-    'Print one line per price change of the followed symbols (symbol, old → new price, change, local time to 0.1 ms), ' +
-    'after an initial sync that misses nothing; NDJSON with --json. On a terminal a status line shows events/s, lag, ' +
-    'the time since the last event, and flags a stagger while one happens';
+    'Each line: symbol, old → new price, change, local time to 0.1 ms, after an initial sync that misses nothing; NDJSON with --json. ' +
+    'On a terminal a status line shows events/s, lag, the time since the last event, and flags a stagger while one happens.';
 
   static override examples = [
-    '<%= config.bin %> trace',
-    '<%= config.bin %> trace --symbols MDB,ORCL,AAPL',
-    '<%= config.bin %> trace --all --json | jq .symbol',
-    '<%= config.bin %> trace --duration 1m --limit 100',
+    { description: 'Follow the 13 familiar symbols until Ctrl-C', command: '<%= config.bin %> trace' },
+    { description: 'Follow three symbols', command: '<%= config.bin %> trace --symbols MDB,ORCL,AAPL' },
+    { description: 'Every change event as NDJSON, piped to jq', command: '<%= config.bin %> trace --all --json | jq .symbol' },
+    { description: 'Stop after a minute or 100 changes, whichever comes first', command: '<%= config.bin %> trace --duration 1m --limit 100' },
   ];
 
   static override flags = {
@@ -33,14 +35,14 @@ export default class Trace extends TickerCommand {
     all: Flags.boolean({ description: 'every change event of the collection (inserts, deletes, any symbol)', default: false }),
     json: Flags.boolean({ description: 'one JSON object per line (NDJSON): the snapshot, then each change', default: false }),
     duration: durationFlag({ description: 'stop after this long (e.g. 30s)' }),
-    limit: positiveIntFlag({ description: 'stop after this many changes' }),
+    limit: positiveIntFlag({ description: `stop after this many changes; ${describeBound(BOUNDS.limit)}`, bound: BOUNDS.limit }),
   };
 
   async run(): Promise<TraceResult> {
     const { flags } = await this.parse(Trace);
     const symbols = resolveSymbols(flags.symbols);
     const uri = resolveUri(flags.uri);
-    const { client } = await openWatchTarget(uri, flags.db, flags.collection, symbols);
+    const { client } = await this.interruptible(openWatchTarget(uri, flags.db, flags.collection, symbols), 'connecting', (t) => t.client.close());
     const colour = colourEnabled(process.stdout);
     const watcher = createWatcher({ client, db: flags.db, coll: flags.collection, symbols, all: flags.all });
     const result: TraceResult = { changes: 0, resyncs: 0 };
@@ -68,16 +70,17 @@ export default class Trace extends TickerCommand {
       if (flags.limit !== undefined && result.changes >= flags.limit) finish();
     });
 
-    process.once('SIGINT', finish);
+    const stop = this.stopSignal;
+    stop.addEventListener('abort', finish, { once: true });
     const timer = flags.duration === undefined ? undefined : setTimeout(finish, flags.duration);
     try {
-      await watcher.start();
+      await this.interruptible(watcher.start(), 'reading the initial snapshot');
       status?.start();
       await Promise.race([finished, watcher.done]);
     } finally {
       status?.stop();
       if (timer) clearTimeout(timer);
-      process.off('SIGINT', finish);
+      stop.removeEventListener('abort', finish);
       await watcher.stop();
       await client.close();
     }

@@ -1,5 +1,6 @@
 import type { MongoClient } from 'mongodb';
 import { UserError } from '../util/errors.js';
+import { commandHint } from '../util/invocation.js';
 
 export type CollectionState = 'missing' | 'empty' | number;
 
@@ -18,5 +19,5 @@ export async function collectionState(client: MongoClient, db: string, coll: str
 export async function requireLoaded(client: MongoClient, db: string, coll: string): Promise<number> {
   const state = await collectionState(client, db, coll);
   if (typeof state === 'number') return state;
-  throw new UserError(`${db}.${coll} is empty: run \`ticker load\` first`);
+  throw new UserError(`${db}.${coll} is empty: run ${commandHint('load')} first`);
 }

@@ -5,6 +5,7 @@ import { Piscina } from 'piscina';
 import { collectionState } from '../connect/collection.js';
 import { describeTarget, type Target } from '../connect/topology.js';
 import { UserError } from '../util/errors.js';
+import { commandHint } from '../util/invocation.js';
 import { DATASET_SIZES, FAMILIAR_SYMBOLS, familiarDocs, layoutFor, seededRandom, type StockDoc } from './dataset.js';
 import { insertSlice } from './insert-slice.js';
 import { prepareShardedCollection } from './sharding.js';
@@ -90,7 +91,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   async function load(): Promise<LoadSummary> {
     const state = await collectionState(client, db, coll);
     if (typeof state === 'number') {
-      throw new UserError(`${namespace} already holds ${state.toLocaleString('en-US')} document${state === 1 ? '' : 's'}: run \`ticker clean\` first`);
+      throw new UserError(`${namespace} already holds ${state.toLocaleString('en-US')} document${state === 1 ? '' : 's'}: run ${commandHint('clean')} first`);
     }
     const target = options.target ?? (await describeTarget(client));
     const large = options.sharded === true || target.topology === 'sharded';

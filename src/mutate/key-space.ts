@@ -3,6 +3,7 @@ import type { Collection, Filter } from 'mongodb';
 type BulkDoc = { _id: string };
 import { BULK_LETTERS, type BulkLayout, type LetterRange } from '../load/dataset.js';
 import { UserError } from '../util/errors.js';
+import { commandHint } from '../util/invocation.js';
 
 /**
  * Reads which bulk symbols a loaded collection holds: the lowest and highest number of each letter
@@ -24,7 +25,7 @@ export async function detectLayout(collection: Collection<BulkDoc>): Promise<Bul
     offset += count;
   }
   if (offset === 0) {
-    throw new UserError(`${collection.dbName}.${collection.collectionName} holds no bulk symbols (A10000 ...): run \`ticker load\` first`);
+    throw new UserError(`${collection.dbName}.${collection.collectionName} holds no bulk symbols (A10000 ...): run ${commandHint('load')} first`);
   }
   return { count: offset, letters };
 }

@@ -8,7 +8,8 @@ import { formatMix, OP_KINDS } from '../mutate/mix.js';
 
 const n = (value: number): string => Math.round(value).toLocaleString('en-US');
 
-export function renderLoadSummary(summary: LoadSummary, { colour }: { colour: boolean }): string {
+/** `cleanHint`: how to run `ticker clean` here, named after an interrupted load (false: nothing to clean). */
+export function renderLoadSummary(summary: LoadSummary, { colour, cleanHint = '`ticker clean`' }: { colour: boolean; cleanHint?: string | false }): string {
   const c = pc.createColors(colour);
   const head = summary.interrupted
     ? c.yellow(`interrupted: ${summary.namespace} holds ${n(summary.documents)} of ${n(summary.planned)} documents`)
@@ -19,7 +20,10 @@ export function renderLoadSummary(summary: LoadSummary, { colour }: { colour: bo
   if (!summary.interrupted && summary.workers > 0 && summary.mainThreadDocs > 0) extra.push(`${n(summary.mainThreadDocs)} written by the main thread while the pool started`);
   if (summary.sharded) extra.push('sharded on { _id: 1 }');
   if (summary.retriedBatches > 0) extra.push(`${summary.retriedBatches} batch${summary.retriedBatches === 1 ? '' : 'es'} retried`);
-  return [head, `  ${detail}`, ...(extra.length ? [`  ${extra.join(', ')}`] : [])].join('\n');
+  const left = summary.interrupted && summary.documents > 0 && cleanHint !== false
+    ? [`  left ${n(summary.documents)} document${summary.documents === 1 ? '' : 's'} in ${summary.namespace}: ${cleanHint} removes them`]
+    : [];
+  return [head, `  ${detail}`, ...(extra.length ? [`  ${extra.join(', ')}`] : []), ...left].join('\n');
 }
 
 export function renderMutateSummary(summary: MutatorSummary, { colour, interrupted = false }: { colour: boolean; interrupted?: boolean }): string {

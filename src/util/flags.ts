@@ -1,55 +1,115 @@
 import { Flags } from '@oclif/core';
 import { parseThreshold, type Threshold } from '../measure/thresholds.js';
 import { HISTOGRAM_NAMES } from '../report/model.js';
+import { BOUNDS, describeBound, MAX_DURATION_MS, type Bound } from './bounds.js';
 import { formatDuration, parseDuration } from './duration.js';
+import { checkCollectionName, checkDatabaseName, isReservedDatabase, RESERVED_DATABASES } from './names.js';
 
 /**
  * Custom oclif flags. Each parser throws an Error whose message is one line; `TickerCommand.catch`
- * folds oclif's "Parsing --flag" wrapper into that same line.
+ * folds oclif's "Parsing --flag" wrapper into that same line. Every number has a bound (`bounds.ts`):
+ * a value above it is refused with the bound and why, before anything connects.
  */
 
-/** The longest delay a Node.js timer takes (~24.8 days); a longer one fires at once, with a warning. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export { MAX_DURATION_MS };
+
+type DurationOptions = { allowZero?: boolean; max?: Bound };
 
 /** `--duration 10s` → 10000 (ms). Zero is refused unless the flag says `allowZero` (e.g. a warm-up). */
-export const durationFlag = Flags.custom<number, { allowZero?: boolean }>({
+const durationFlagBase = Flags.custom<number, DurationOptions>({
   helpValue: '<duration>',
   parse: async (input, _context, options) => {
     const ms = parseDuration(input);
     if (ms === 0 && !options.allowZero) throw new Error(`expected a duration above zero, got "${input}"`);
-    if (ms > MAX_TIMER_MS) throw new Error(`expected at most ${formatDuration(MAX_TIMER_MS - (MAX_TIMER_MS % 3_600_000))} (about 24 days), got "${input}"`);
+    const bound = options.max ?? BOUNDS.duration;
+    if (ms > bound.max) throw new Error(`got "${input}"; ${describeBound(bound, formatDuration)}`);
     return ms;
   },
 });
 
-/** Parses a whole number > 0 (`1000`, `1_000`, `1e3`). */
-export function parsePositiveInt(input: string): number {
+/** A duration flag whose default shows in --help as people type it (`10s`, not `10000`). */
+export const durationFlag: typeof durationFlagBase = ((options: { default?: unknown; defaultHelp?: unknown } = {}) => {
+  const fallback = options.default;
+  const help = typeof fallback === 'number' && options.defaultHelp === undefined ? { defaultHelp: async () => formatDuration(fallback) } : {};
+  return durationFlagBase({ ...(options as object), ...help } as never);
+}) as typeof durationFlagBase;
+
+/** Parses a whole number > 0 (`1000`, `1_000`, `1e3`) up to `bound`. */
+export function parsePositiveInt(input: string, bound?: Bound): number {
   const text = input.trim().replaceAll('_', '');
   const value = /^\+?\d+(\.\d+)?(e\+?\d+)?$/i.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value <= 0) {
+  if (!Number.isFinite(value) || !Number.isInteger(value) || value <= 0) {
     throw new Error(`expected a whole number above zero, got "${input}"`);
   }
+  if (bound && value > bound.max) throw new Error(`got "${input}"; ${describeBound(bound)}`);
+  if (!Number.isSafeInteger(value)) throw new Error(`expected a whole number above zero, got "${input}"`);
   return value;
 }
 
-/** Parses operations per second: any number > 0 (`16`, `0.5`, `10000`). */
-export function parseRate(input: string): number {
+/** Parses operations per second: any number > 0 (`16`, `0.5`, `10000`) up to `bound`. */
+export function parseRate(input: string, bound: Bound = BOUNDS.rate): number {
   const text = input.trim().replaceAll('_', '');
   const value = /^\+?(\d+(\.\d*)?|\.\d+)(e\+?\d+)?$/i.test(text) ? Number(text) : Number.NaN;
   if (!Number.isFinite(value) || value <= 0) {
     throw new Error(`expected a rate in operations per second above zero, got "${input}"`);
   }
+  if (value > bound.max) throw new Error(`got "${input}"; ${describeBound(bound)}`);
   return value;
 }
 
-export const positiveIntFlag = Flags.custom<number>({
+/** A whole number above zero, at most `bound.max`; --help says the bound. */
+export const positiveIntFlag = Flags.custom<number, { bound: Bound }>({
   helpValue: '<n>',
-  parse: async (input) => parsePositiveInt(input),
+  parse: async (input, _context, options) => parsePositiveInt(input, options.bound),
 });
 
-export const rateFlag = Flags.custom<number>({
+/** Operations per second, at most one thread's worth unless the command checks a larger total. */
+export const rateFlag = Flags.custom<number, { bound?: Bound }>({
   helpValue: '<ops/s>',
-  parse: async (input) => parseRate(input),
+  parse: async (input, _context, options) => parseRate(input, options.bound),
+});
+
+/** A whole number from 0 to `bound.max` (seeds). */
+export const wholeNumberFlag = Flags.custom<number, { bound: Bound }>({
+  helpValue: '<n>',
+  parse: async (input, _context, options) => {
+    const text = input.trim();
+    if (!/^\d+$/.test(text)) throw new Error(`expected a whole number from 0, got "${input}"`);
+    const value = Number(text);
+    if (value > options.bound.max) throw new Error(`got "${input}"; ${describeBound(options.bound)}`);
+    return value;
+  },
+});
+
+/** A TCP port; 0 asks the system for a free one. */
+export const portFlag = Flags.custom<number>({
+  helpValue: '<port>',
+  parse: async (input) => {
+    const text = input.trim();
+    const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (!(value >= 0 && value <= 65_535)) throw new Error(`expected a TCP port from 0 to 65535 (0 picks a free one), got "${input}"`);
+    return value;
+  },
+});
+
+/**
+ * A database name mongod accepts and not one of its own (admin, local, config): ticker loads, watches and
+ * drops user data only, and mongod opens no change stream on those. Checked before anything connects.
+ */
+export const databaseFlag = Flags.custom<string>({
+  helpValue: '<name>',
+  parse: async (input) => {
+    if (isReservedDatabase(input)) {
+      throw new Error(`"${input}" is one of MongoDB's own databases (${RESERVED_DATABASES.join(', ')}): ticker never loads, watches or drops it; choose another`);
+    }
+    return checkDatabaseName(input);
+  },
+});
+
+/** A user collection name mongod accepts (not system.*): checked before anything connects. */
+export const collectionFlag = Flags.custom<string>({
+  helpValue: '<name>',
+  parse: async (input) => checkCollectionName(input),
 });
 
 /** The connection string; falls back to `MONGODB_URI`. Only the scheme is checked here: the driver checks the rest. */

@@ -54,7 +54,7 @@ describe('ticker display', () => {
     assert.match(unknown.stderr, /^Error: unknown symbol ZZZZ: not in \S+\.stocksymbols\n$/);
     const empty = await run(['--db', uniqueDbName('none')]);
     assert.equal(empty.code, 1);
-    assert.match(empty.stderr, /^Error: \S+ is empty: run `ticker load` first\n$/);
+    assert.match(empty.stderr, /^Error: \S+ is empty: run `(ticker|\.\/bin\/run\.js) load` first\n$/);
   });
 
   it('in tmux, as a person sees it: rows, prices, and an update appearing highlighted', async (t) => {

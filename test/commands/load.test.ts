@@ -34,7 +34,7 @@ describe('ticker load', () => {
   it('refuses a loaded collection, saying to run ticker clean', async () => {
     const run = await ticker(['load', '--uri', target.uri, '--db', db, '--count', '10']);
     assert.equal(run.code, 1);
-    oneErrorLine(run.stderr, new RegExp(`^Error: ${db}\\.stocksymbols already holds 2,013 documents: run \`ticker clean\` first$`));
+    oneErrorLine(run.stderr, new RegExp(`^Error: ${db}\\.stocksymbols already holds 2,013 documents: run \`\\.\\/bin\\/run\\.js clean\` first$`));
   });
 
   it('text summary names documents, seconds and docs/s', async () => {

@@ -44,7 +44,7 @@ describe('ticker mutate', () => {
     assert.doesNotMatch(run.stdout, /z-delete/);
   });
 
-  it('Ctrl-C prints the summary', async () => {
+  it('Ctrl-C prints the summary and exits 130', async () => {
     const child = spawn(process.execPath, ['bin/run.js', 'mutate', '--uri', target.uri, '--db', db, '--rate', '50'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
     let stdout = '';
     let stderr = '';
@@ -54,7 +54,7 @@ describe('ticker mutate', () => {
       if (/Ctrl-C to stop/.test(stderr)) setTimeout(() => child.kill('SIGINT'), 700);
     });
     const code = await new Promise((resolve) => child.on('close', resolve));
-    assert.equal(code, 0, stderr);
+    assert.equal(code, 130, stderr);
     assert.match(stdout, /^stopped: \d+ operations/);
     assert.match(stdout, /familiar +\d+/);
   });
@@ -76,6 +76,6 @@ describe('ticker mutate', () => {
   it('refuses an empty collection, saying to run ticker load', async () => {
     const run = await ticker(['mutate', '--uri', target.uri, '--db', uniqueDbName('empty'), '--duration', '1s']);
     assert.equal(run.code, 1);
-    oneErrorLine(run.stderr, /^Error: \S+\.stocksymbols is empty: run `ticker load` first$/);
+    oneErrorLine(run.stderr, /^Error: \S+\.stocksymbols is empty: run `(ticker|\.\/bin\/run\.js) load` first$/);
   });
 });

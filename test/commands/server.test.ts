@@ -41,7 +41,7 @@ async function firstStdoutLine(run: Running, timeoutMs = 15_000): Promise<string
 }
 
 describe('ticker server', () => {
-  it('--port 0 prints the bound port; the driver connects; a malformed connection is logged; SIGINT exits 0 with a summary', async () => {
+  it('--port 0 prints the bound port; the driver connects; a malformed connection is logged; SIGINT exits 130 with a summary', async () => {
     const run = start(['--port', '0', '--replica-set', 'rsT']);
     try {
       const uri = await firstStdoutLine(run);
@@ -64,7 +64,7 @@ describe('ticker server', () => {
         await client.close();
       }
       run.child.kill('SIGINT');
-      assert.equal(await run.exited, 0);
+      assert.equal(await run.exited, 130);
       assert.match(run.stderr(), /closing connection \d+ from 127\.0\.0\.1:\d+: /);
       assert.match(run.stderr(), /stopped \(SIGINT\) after [\d.]+ s: 1 databases, 1 collections, 1 documents/);
     } finally {
@@ -72,12 +72,12 @@ describe('ticker server', () => {
     }
   });
 
-  it('SIGTERM stops it cleanly too', async () => {
+  it('SIGTERM stops it cleanly too, exit 143', async () => {
     const run = start(['--port', '0']);
     try {
       await firstStdoutLine(run);
       run.child.kill('SIGTERM');
-      assert.equal(await run.exited, 0);
+      assert.equal(await run.exited, 143);
       assert.match(run.stderr(), /stopped \(SIGTERM\)/);
     } finally {
       run.child.kill('SIGKILL');

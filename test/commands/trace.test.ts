@@ -75,7 +75,7 @@ describe('ticker trace', () => {
   it('refuses a missing collection, saying to run ticker load', async () => {
     const run = await ticker(['trace', '--uri', target.uri, '--db', uniqueDbName('nothing')]);
     assert.equal(run.code, 1);
-    oneErrorLine(run.stderr, /^Error: \S+\.stocksymbols is empty: run `ticker load` first$/);
+    oneErrorLine(run.stderr, /^Error: \S+\.stocksymbols is empty: run `(ticker|\.\/bin\/run\.js) load` first$/);
   });
 
   it('refuses an unknown symbol', async () => {

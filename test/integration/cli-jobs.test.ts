@@ -66,7 +66,7 @@ describe('the CLI jobs together: clean, load, mutate + trace', () => {
     }
     trace.child.kill('SIGINT');
     const traced = await trace.ended;
-    assert.equal(traced.code, 0, traced.stderr);
+    assert.equal(traced.code, 130, traced.stderr);
 
     const events = traced.stdout.trim().split('\n').map((l) => JSON.parse(l));
     const familiar = new Set<string>(FAMILIAR_SYMBOL_NAMES);

@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL('../../..', import.meta.url));
 class Demo extends TickerCommand {
   static override flags = {
     ...connectionFlags,
-    count: positiveIntFlag({ default: 1 }),
+    count: positiveIntFlag({ default: 1, bound: { max: 10, why: '(a test bound)' } }),
     duration: durationFlag({ default: 1000 }),
     fail: Flags.string(),
   };

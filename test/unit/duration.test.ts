@@ -88,7 +88,7 @@ describe('oclif custom flags', () => {
   });
 
   it('positiveIntFlag and rateFlag parse', async () => {
-    const count = positiveIntFlag();
+    const count = positiveIntFlag({ bound: { max: 100_000, why: '(a test bound)' } });
     assert.equal(await count.parse('20000', context, count as never), 20_000);
     await assert.rejects(count.parse('0', context, count as never), /above zero/);
     const rate = rateFlag();

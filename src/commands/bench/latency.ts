@@ -8,8 +8,10 @@ import type { LatencyReport } from '../../report/model.js';
 import { writeReport, type WrittenReport } from '../../report/write.js';
 import { requireWritableDir } from '../../util/atomic-write.js';
 import { colourEnabled } from '../../util/colour.js';
-import { connectionFlags, TickerCommand } from '../../util/command-base.js';
+import { UserError } from '../../util/errors.js';
+import { connectionFlags, SIGNAL_EXIT_CODES, TickerCommand } from '../../util/command-base.js';
 import { formatDuration } from '../../util/duration.js';
+import { BOUNDS, describeBound, MAX_RATE_PER_THREAD, rateBoundFor } from '../../util/bounds.js';
 import { durationFlag, positiveIntFlag, rateFlag, thresholdFlag, uriFlag } from '../../util/flags.js';
 
 export interface LatencySummary {
@@ -45,11 +47,11 @@ export default class BenchLatency extends TickerCommand {
   static override flags = {
     ...connectionFlags,
     uri: uriFlag({ description: 'connection string (default: $MONGODB_URI, else the embedded server, started in its own process)' }),
-    rate: rateFlag({ description: 'writes per second, all writers together', default: 100 }),
+    rate: rateFlag({ description: `writes per second, all writers together; at most ${MAX_RATE_PER_THREAD.toLocaleString('en-US')} per writer`, default: 100, bound: rateBoundFor(BOUNDS.writers.max) }),
     duration: durationFlag({ description: 'measured time', default: 10_000, defaultHelp: async () => '10s' }),
     warmup: durationFlag({ description: 'time before the measurement (discarded)', default: 2_000, allowZero: true, defaultHelp: async () => '2s' }),
-    listeners: positiveIntFlag({ description: 'listeners, each its own change stream', default: 1 }),
-    writers: positiveIntFlag({ description: 'writer threads sharing the rate', default: 1 }),
+    listeners: positiveIntFlag({ description: `listeners, each its own change stream; ${describeBound(BOUNDS.listeners)}`, default: 1, bound: BOUNDS.listeners }),
+    writers: positiveIntFlag({ description: `writer threads sharing the rate; ${describeBound(BOUNDS.writers)}`, default: 1, bound: BOUNDS.writers }),
     'full-document': Flags.boolean({ description: "listeners ask for fullDocument: 'updateLookup'", default: false }),
     mix: Flags.string({ description: 'operation mix, e.g. "familiar:3,a-update" (default: the original four kinds)' }),
     'stagger-threshold': durationFlag({ description: 'a gap longer than this with committed writes held back is a stagger', default: 250, defaultHelp: async () => '250ms' }),
@@ -63,16 +65,10 @@ export default class BenchLatency extends TickerCommand {
 
   async run(): Promise<LatencySummary> {
     const { flags } = await this.parse(BenchLatency);
+    const rateBound = rateBoundFor(flags.writers);
+    if (flags.rate > rateBound.max) throw new UserError(`--rate: got ${flags.rate}; ${describeBound(rateBound)}`, 2);
     const json = this.jsonEnabled();
     await requireWritableDir(flags['report-dir'], 'the report'); // now, not after the run
-    const abort = new AbortController();
-    let interrupts = 0;
-    let writing = false;
-    const onSigint = (): void => {
-      if (++interrupts > 1 && !writing) process.exit(130); // a second Ctrl-C never leaves half-written files
-      abort.abort();
-    };
-    process.on('SIGINT', onSigint);
     const progress = !json && process.stderr.isTTY ? progressLine(process.stderr) : undefined;
 
     try {
@@ -90,13 +86,13 @@ export default class BenchLatency extends TickerCommand {
         mix: flags.mix,
         staggerThresholdMs: flags['stagger-threshold'],
         coldShard: flags['cold-shard'],
-        signal: abort.signal,
+        signal: this.stopSignal,
         onProgress: progress?.update,
       });
       progress?.clear();
-      writing = true;
       if (flags.threshold?.length) report.thresholds = evaluateThresholds(flags.threshold, report);
-      const files = await writeReport(report, flags['report-dir'], undefined, intervals);
+      // A second Ctrl-C waits for the files: never half a report.
+      const files = await this.writing(() => writeReport(report, flags['report-dir'], undefined, intervals));
       const summary = summarise(report, files, errors, interrupted);
       if (!json) {
         this.log(renderReportSummary(report, { colour: colourEnabled(process.stdout) }));
@@ -111,7 +107,6 @@ export default class BenchLatency extends TickerCommand {
         process.exitCode = 1;
       } else if (cut) {
         if (!json) process.stderr.write(`${cut}; the report covers that part\n`);
-        process.exitCode = 130;
       }
       const breached = breaches(report.thresholds);
       if (breached.length > 0) {
@@ -121,7 +116,6 @@ export default class BenchLatency extends TickerCommand {
       return summary;
     } finally {
       progress?.clear();
-      process.off('SIGINT', onSigint);
     }
   }
 }

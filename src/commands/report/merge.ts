@@ -5,7 +5,7 @@ import { readReportFile } from '../../report/read.js';
 import { defaultReportName, writeReport, type WrittenReport } from '../../report/write.js';
 import { renderReportSummary } from '../../render/latency-table.js';
 import { colourEnabled } from '../../util/colour.js';
-import { TickerCommand } from '../../util/command-base.js';
+import { Interrupted, TickerCommand } from '../../util/command-base.js';
 
 export default class ReportMerge extends TickerCommand {
   static override description =
@@ -32,7 +32,8 @@ export default class ReportMerge extends TickerCommand {
     const paths = argv as string[];
     const reports = await Promise.all(paths.map((p) => readReportFile(p)));
     const report = mergeReports(reports, paths);
-    const files = await writeReport(report, flags['out-dir'], defaultReportName().replace(/^latency-/, 'latency-merged-'));
+    if (this.stopSignal.aborted) throw new Interrupted(this.stoppedBy!, 'reading the reports');
+    const files = await this.writing(() => writeReport(report, flags['out-dir'], defaultReportName().replace(/^latency-/, 'latency-merged-')));
     if (!this.jsonEnabled()) {
       this.log(renderReportSummary(report, { colour: colourEnabled(process.stdout) }));
       this.log(`\nwrote ${Object.values(files).join(', ')}`);
