@@ -45,7 +45,11 @@ export default class Display extends TickerCommand {
         title: `${address} · ${flags.db}.${flags.collection}`,
       });
       try {
-        await this.interruptible(watcher.start(), 'reading the initial snapshot');
+        // A stop during the initial sync ends the display like any other stop.
+        const stopped = new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
+        const starting = watcher.start();
+        starting.catch(() => undefined); // lost the race to a stop: the stream is closed below
+        await Promise.race([starting, stopped]);
       } catch (error) {
         abort.abort(); // restore the terminal before the error is shown
         await shown;

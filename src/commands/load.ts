@@ -3,6 +3,7 @@ import cliProgress from 'cli-progress';
 import { openClient } from '../connect/client.js';
 import { describeTarget, requireChangeStreams, type Target } from '../connect/topology.js';
 import { resolveUri } from '../connect/uri.js';
+import { DATABASE } from '../load/dataset.js';
 import { runLoad, type LoadSummary } from '../load/loader.js';
 import { renderLoadSummary } from '../render/summary.js';
 import { colourEnabled } from '../util/colour.js';
@@ -76,7 +77,9 @@ export default class Load extends TickerCommand {
       });
       bar?.stop();
       barStarted = false;
-      this.log(renderLoadSummary(summary, { colour: colourEnabled(process.stdout), cleanHint: commandHint('clean') }));
+      // The way to undo an interrupted load, for this database and server (the URI is not repeated: it may hold a password).
+      const cleanHint = `${commandHint(`clean${flags.db === DATABASE ? '' : ` --db ${flags.db}`}`)}${flags.uri ? ' with the same --uri' : ''}`;
+      this.log(renderLoadSummary(summary, { colour: colourEnabled(process.stdout), cleanHint }));
       return summary;
     } finally {
       if (barStarted) bar?.stop();

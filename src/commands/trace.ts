@@ -74,9 +74,14 @@ export default class Trace extends TickerCommand {
     stop.addEventListener('abort', finish, { once: true });
     const timer = flags.duration === undefined ? undefined : setTimeout(finish, flags.duration);
     try {
-      await this.interruptible(watcher.start(), 'reading the initial snapshot');
-      status?.start();
-      await Promise.race([finished, watcher.done]);
+      // A stop during the initial sync is a stop like any other: the summary says 0 changes.
+      const starting = watcher.start().then(() => true);
+      starting.catch(() => undefined); // lost the race to a stop: the stream is closed below
+      const started = await Promise.race([starting, finished.then(() => false)]);
+      if (started) {
+        status?.start();
+        await Promise.race([finished, watcher.done]);
+      }
     } finally {
       status?.stop();
       if (timer) clearTimeout(timer);

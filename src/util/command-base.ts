@@ -77,6 +77,10 @@ export abstract class TickerCommand extends Command {
 
   public override async init(): Promise<void> {
     await super.init();
+    // bin/run.js's handlers cover the time oclif loads; from here on the command answers signals.
+    for (const name of ['SIGINT', 'SIGTERM'] as const) {
+      for (const listener of process.listeners(name)) if ((listener as { tickerEarly?: boolean }).tickerEarly) process.off(name, listener);
+    }
     process.on('SIGINT', this.onSignal);
     process.on('SIGTERM', this.onSignal);
   }
@@ -147,7 +151,7 @@ export abstract class TickerCommand extends Command {
     if (this.stoppedByValue !== undefined && (error instanceof Interrupted || !(error instanceof UserError))) {
       // Stopped before there was anything to summarise (or what was cut short failed because of it).
       const while_ = error instanceof Interrupted ? error.while_ : 'stopping';
-      if (!this.jsonEnabled()) process.stderr.write(`stopped by ${this.stoppedByValue} while ${while_}: nothing was changed\n`);
+      if (!this.jsonEnabled()) process.stderr.write(`stopped by ${this.stoppedByValue} while ${while_}\n`);
       return this.exit(SIGNAL_EXIT_CODES[this.stoppedByValue]);
     }
     const line = userFacingLine(error);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -40,4 +40,37 @@ export function assertOneErrorLine(stderr: string, pattern: RegExp): void {
   const lines = stderr.trim().split('\n');
   assert.equal(lines.length, 1, `expected one line, got: ${stderr}`);
   assert.match(lines[0]!, pattern);
+}
+
+export interface RunningTicker {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Exit code, or null when a signal killed the process (a failure in the tests that use this). */
+  exited: Promise<number | null>;
+  /** Resolves once stdout or stderr matches `pattern`; fails if the process ends first or after `timeoutMs`. */
+  waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<void>;
+}
+
+/** Starts the built CLI as a child that keeps running, for tests that signal it. */
+export function startTicker(args: string[], env: NodeJS.ProcessEnv = {}): RunningTicker {
+  const child = spawn(process.execPath, ['bin/run.js', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NO_COLOR: '1', MONGODB_URI: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const waitFor = async (pattern: RegExp, timeoutMs = 30_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(stdout) && !pattern.test(stderr)) {
+      if (child.exitCode !== null || child.signalCode !== null) assert.fail(`ended before ${pattern}; stdout: ${stdout}; stderr: ${stderr}`);
+      if (Date.now() > deadline) assert.fail(`no ${pattern} in time; stdout: ${stdout}; stderr: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  return { child, stdout: () => stdout, stderr: () => stderr, exited, waitFor };
 }
