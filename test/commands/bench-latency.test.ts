@@ -62,7 +62,7 @@ describe('ticker bench latency', () => {
       assert.equal(stderr.trim().split('\n').length, 1, stderr);
       assert.match(stderr, /^interrupted: measured \S+ of 30s; the report covers that part\n$/);
       const files = (await readdir(reportDir)).sort();
-      assert.deepEqual(files.map((f) => f.replace(/^latency-.*\./, '')), ['hgrm', 'html', 'json', 'md'], files.join(', '));
+      assert.deepEqual(files.map((f) => f.replace(/^latency-.*\./, '')), ['hgrm', 'hlog', 'html', 'json', 'md'], files.join(', '));
       const report = JSON.parse(await readFile(join(reportDir, files.find((f) => f.endsWith('.json'))!), 'utf8'));
       assert.equal(report.format, 'ticker-latency-report');
       assert.ok(report.durationMs > 0 && report.durationMs < 30_000, String(report.durationMs));
