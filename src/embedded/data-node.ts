@@ -4,7 +4,7 @@ import { CommandError, ErrorCode } from './errors.js';
 import { Oplog, type OplogEntry } from './oplog.js';
 import { Catalog, validateNames } from './storage/catalog.js';
 import type { Collection, CollectionOptions, IndexSpec } from './storage/collection.js';
-import { cloneDocument, withIdFirst } from './storage/document.js';
+import { cloneDocument, idKey, withIdFirst } from './storage/document.js';
 import { compileFilter, exactIdOf } from './storage/query.js';
 import { applyUpdate, describeUpdate, isReplacement, type UpdateSpec } from './storage/update.js';
 
@@ -15,6 +15,20 @@ export interface UpdateStatement {
   upsert?: boolean;
   arrayFilters?: Document[];
 }
+
+/** The parts a DataNode works on; a transaction passes its own (a view of the catalog, a log of its writes). */
+export interface DataNodeParts {
+  catalog?: Catalog;
+  oplog?: Oplog;
+  clock?: LogicalClock;
+}
+
+/**
+ * How long superseded versions stay readable by snapshot reads and transactions (mongod's
+ * minSnapshotHistoryWindowInSeconds is 300), and at most how many recent entries keep them (memory).
+ */
+export const SNAPSHOT_HISTORY_MS = 300_000;
+export const SNAPSHOT_HISTORY_ENTRIES = 100_000;
 
 export interface UpdateOutcome {
   n: number;
@@ -27,17 +41,76 @@ export interface UpdateOutcome {
  * gets its own cluster time and oplog entry in commit order.
  */
 export class DataNode {
-  readonly catalog = new Catalog();
+  readonly catalog: Catalog;
   readonly oplog: Oplog;
-  readonly clock = new LogicalClock();
+  readonly clock: LogicalClock;
+  /** Documents written by in-progress transactions (ns → idKey → owner); other writers must not touch them. */
+  readonly transactionLocks = new Map<string, Map<unknown, object>>();
+  /** Absolute oplog index from which entries still carry `before` (older ones had it dropped). */
+  private historyFrom = 0;
+  private readonly historyPins = new Set<{ index: number }>();
+  private logged = 0;
 
-  constructor(oplogEntries: number) {
-    this.oplog = new Oplog(oplogEntries);
+  constructor(oplogEntries: number, parts: DataNodeParts = {}) {
+    this.catalog = parts.catalog ?? new Catalog();
+    this.oplog = parts.oplog ?? new Oplog(oplogEntries);
+    this.clock = parts.clock ?? new LogicalClock();
   }
 
   private log(entry: Omit<OplogEntry, 'ts' | 'wallTime'>): Timestamp {
     const ts = this.clock.tick();
     this.oplog.append({ ts, wallTime: this.wallTime(), ...entry });
+    if ((++this.logged & 1023) === 0) this.trimHistory();
+    return ts;
+  }
+
+  /** Drops superseded versions older than the snapshot history window, never past a pinned snapshot. */
+  private trimHistory(): void {
+    const { oplog } = this;
+    let limit = oplog.end - SNAPSHOT_HISTORY_ENTRIES;
+    for (const pin of this.historyPins) limit = Math.min(limit, pin.index);
+    const oldest = Date.now() - SNAPSHOT_HISTORY_MS;
+    let at = Math.max(this.historyFrom, oplog.start);
+    for (; at < oplog.end; at++) {
+      const entry = oplog.at(at)!;
+      if (at >= limit && entry.wallTime.getTime() >= oldest) break;
+      if (entry.before !== undefined) entry.before = undefined;
+    }
+    this.historyFrom = at;
+  }
+
+  /** Whether every write after `ts` can still be undone (a snapshot at `ts` can be read). */
+  historyCovers(ts: Timestamp): boolean {
+    if (this.oplog.isLost(ts)) return false;
+    return this.oplog.indexAfter(ts) >= this.historyFrom;
+  }
+
+  /** Keeps the history after `ts` until released (a transaction reading at `ts`). */
+  pinHistory(ts: Timestamp): () => void {
+    const pin = { index: this.oplog.indexAfter(ts) };
+    this.historyPins.add(pin);
+    return () => void this.historyPins.delete(pin);
+  }
+
+  /** Refuses a write outside a transaction to a document an in-progress transaction has written. */
+  private checkUnlocked(collection: Collection, id: unknown): void {
+    if (this.transactionLocks.get(collection.ns)?.has(idKey(id))) throw writeConflict();
+  }
+
+  /**
+   * Logs a committed transaction as mongod does: one applyOps entry, one cluster time for all its writes,
+   * carrying the session (lsid) and txnNumber that change events report.
+   */
+  logTransaction(ops: OplogEntry[], lsid: Document, txnNumber: number): Timestamp {
+    const ts = this.clock.tick();
+    const wallTime = this.wallTime();
+    for (const op of ops) {
+      op.ts = ts;
+      op.wallTime = wallTime;
+      op.lsid = lsid;
+      op.txnNumber = txnNumber;
+    }
+    this.oplog.append({ ts, wallTime, op: 'applyOps', db: 'admin', ops, lsid, txnNumber });
     return ts;
   }
 
@@ -75,6 +148,7 @@ export class DataNode {
     const collection = this.ensureCollection(db, coll);
     const stored = withIdFirst(doc);
     if (stored._id === undefined || Array.isArray(stored._id)) throw new CommandError(ErrorCode.BadValue, `can't use an array for _id`);
+    if (this.transactionLocks.size !== 0) this.checkUnlocked(collection, stored._id);
     collection.insert(stored);
     // The hot path of every load: the entry is built directly (no spread) and shares the wall-clock Date.
     this.oplog.append({ ts: this.clock.tick(), wallTime: this.wallTime(), op: 'insert', db, coll, collectionUUID: collection.uuid, documentKey: { _id: stored._id }, postImage: stored });
@@ -116,6 +190,7 @@ export class DataNode {
     const unchanged = Object.keys(description.updatedFields).length === 0 && description.removedFields.length === 0
       && description.truncatedArrays.length === 0 && Object.keys(before).join() === Object.keys(after).join();
     if (unchanged) return false;
+    if (this.transactionLocks.size !== 0) this.checkUnlocked(collection, before._id);
     collection.replace(before, after);
     const keepImages = collection.prePostImages;
     this.log({
@@ -127,6 +202,7 @@ export class DataNode {
       updateDescription: op === 'update' ? description : undefined,
       postImage: op === 'replace' || keepImages ? after : undefined,
       preImage: keepImages ? before : undefined,
+      before,
     });
     return true;
   }
@@ -156,6 +232,7 @@ export class DataNode {
   }
 
   deleteDocument(collection: Collection, doc: Document): void {
+    if (this.transactionLocks.size !== 0) this.checkUnlocked(collection, doc._id);
     collection.remove(doc._id);
     this.log({
       op: 'delete',
@@ -164,6 +241,7 @@ export class DataNode {
       collectionUUID: collection.uuid,
       documentKey: { _id: doc._id },
       preImage: collection.prePostImages ? doc : undefined,
+      before: doc,
     });
   }
 
@@ -240,6 +318,11 @@ export class DataNode {
     collection.options = { ...collection.options, ...changes };
     this.log({ op: 'modify', db, coll, collectionUUID: collection.uuid, operationDescription: { ...changes }, preImage: old });
   }
+}
+
+/** WriteConflict (112): mongod's answer when two writers race for one document inside a transaction. */
+export function writeConflict(): CommandError {
+  return new CommandError(ErrorCode.WriteConflict, 'Write conflict during plan execution and yielding is disabled. :: Please retry your operation or multi-document transaction.');
 }
 
 /** An index spec as mongod stores and lists it: `v`, `key`, `name` first, then the options in the order given. */

@@ -1,5 +1,8 @@
 /** A server-side failure with MongoDB's numeric code, code name and error labels. */
 export class CommandError extends Error {
+  /** Set when whoever raised it chose its labels (a fail point's errorLabels): they are not recomputed. */
+  fixedLabels = false;
+
   constructor(
     readonly code: number,
     message: string,
@@ -57,6 +60,8 @@ export const CODE_NAMES: Record<number, string> = {
   96: 'OperationFailed',
   112: 'WriteConflict',
   115: 'CommandNotSupported',
+  117: 'ConflictingOperationInProgress',
+  123: 'NotAReplicaSet',
   133: 'FailedToSatisfyReadPreference',
   136: 'CappedPositionLost',
   166: 'CommandNotSupportedOnView',
@@ -65,7 +70,11 @@ export const CODE_NAMES: Record<number, string> = {
   262: 'ExceededTimeLimit',
   234: 'RetryChangeStream',
   237: 'CursorKilled',
+  225: 'TransactionTooOld',
+  239: 'SnapshotTooOld',
+  246: 'SnapshotUnavailable',
   251: 'NoSuchTransaction',
+  256: 'TransactionCommitted',
   260: 'InvalidResumeToken',
   263: 'OperationNotSupportedInTransaction',
   280: 'ChangeStreamFatalError',
@@ -101,6 +110,15 @@ export const ErrorCode = {
   ChangeStreamHistoryLost: 286,
   NoMatchingDocument: 47,
   NotWritablePrimary: 10107,
+  NotAReplicaSet: 123,
+  WriteConflict: 112,
+  ConflictingOperationInProgress: 117,
+  TransactionTooOld: 225,
+  SnapshotTooOld: 239,
+  SnapshotUnavailable: 246,
+  NoSuchTransaction: 251,
+  TransactionCommitted: 256,
+  OperationNotSupportedInTransaction: 263,
   DuplicateKey: 11000,
 } as const;
 

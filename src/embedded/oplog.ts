@@ -5,6 +5,7 @@ export type OplogOp =
   | 'insert' | 'update' | 'replace' | 'delete'
   | 'drop' | 'rename' | 'dropDatabase'
   | 'create' | 'createIndexes' | 'dropIndexes' | 'modify' | 'shardCollection'
+  | 'applyOps'
   | 'noop';
 
 /** What a committed write left behind; change events are built from these on delivery. */
@@ -20,6 +21,13 @@ export interface OplogEntry {
   postImage?: Document;
   /** The document before the write, kept only for collections with pre-images enabled. */
   preImage?: Document;
+  /**
+   * The version an update, replace or delete superseded, whatever the collection's options: what snapshot
+   * reads at an earlier time see. Dropped once older than the snapshot history window (see DataNode).
+   */
+  before?: Document;
+  /** A committed transaction's writes, in order, all at this entry's ts (op 'applyOps', as mongod logs it). */
+  ops?: OplogEntry[];
   /** disambiguatedPaths is shown only to streams opened with showExpandedEvents. */
   updateDescription?: { updatedFields: Document; removedFields: string[]; truncatedArrays: Document[]; disambiguatedPaths?: Document };
   to?: { db: string; coll: string };

@@ -9,6 +9,8 @@ import { CommandError, ErrorCode } from './errors.js';
 import { FailPoints } from './failpoints.js';
 import { FaultInjector } from './faults.js';
 import { RetryableWrites } from './retryable-writes.js';
+import { errorLabelsFor } from './transactions/labels.js';
+import { SessionTransactions, type CommandScope } from './transactions/sessions.js';
 import { Topology, type TopologyOptions } from './topology.js';
 import { FrameReader, ProtocolViolation } from './wire/frame-reader.js';
 import { decodeRequest, encodeOpMsg, encodeOpReply, type Request } from './wire/messages.js';
@@ -28,8 +30,6 @@ export interface WireServerOptions {
   allowUnauthenticatedRemote?: boolean;
 }
 
-// Codes for which a 4.4+ server labels a failed retryable write RetryableWriteError.
-const RETRYABLE_WRITE_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
 const HELLO_COMMANDS = new Set(['hello', 'isMaster', 'ismaster']);
 const ZERO_SIGNATURE = { hash: new Binary(Buffer.alloc(20), 0), keyId: Long.fromNumber(0) };
 /** Whole frames waiting on one connection beyond which it stops reading (as mongod reads one at a time). */
@@ -44,6 +44,8 @@ export class WireServer {
   readonly cursors = new CursorRegistry();
   readonly failPoints = new FailPoints();
   readonly retryableWrites = new RetryableWrites();
+  /** Logical sessions: transactions and their txnNumbers (snapshot reads are decided there too). */
+  readonly sessions: SessionTransactions;
   /** Drop, step down, pause, restart (see faults.ts). */
   readonly faults: FaultInjector = new FaultInjector(this);
   readonly auth: Authenticator;
@@ -59,6 +61,7 @@ export class WireServer {
     this.node = node ?? new DataNode(options.oplogEntries);
     this.topology = new Topology({ host: options.host, port: options.port, replicaSet: options.replicaSet, role: options.role ?? 'replicaSetPrimary' });
     this.auth = new Authenticator(options.auth);
+    this.sessions = new SessionTransactions(this.node, () => this.topology.options.role !== 'standalone');
     this.commands = { ...(options.commands ?? mongodCommands), ...this.auth.commands };
     this.log = options.log ?? (() => {});
   }
@@ -198,8 +201,9 @@ export class WireServer {
     await this.faults.gate();
     const name = Object.keys(cmd)[0];
     const db = typeof cmd.$db === 'string' ? cmd.$db : 'admin';
-    const ctx: CommandContext = { db, node: this.node, topology: this.topology, cursors: this.cursors, failPoints: this.failPoints, conn };
+    const ctx: CommandContext = { db, node: this.node, topology: this.topology, cursors: this.cursors, failPoints: this.failPoints, conn, sessions: this.sessions };
     let retryKey: string | undefined;
+    let scope: CommandScope | undefined;
     let reply: Document;
     try {
       this.auth.check(name, conn);
@@ -212,19 +216,25 @@ export class WireServer {
         return undefined;
       }
       if (failure?.errorCode !== undefined) {
-        const labels = failure.errorLabels ?? (retryKey && RETRYABLE_WRITE_CODES.has(failure.errorCode) ? ['RetryableWriteError'] : []);
-        throw new CommandError(failure.errorCode, failure.errmsg ?? "Failing command via 'failCommand' failpoint", labels);
+        const err = new CommandError(failure.errorCode, failure.errmsg ?? "Failing command via 'failCommand' failpoint", failure.errorLabels ?? []);
+        err.fixedLabels = failure.errorLabels !== undefined;
+        throw err;
       }
       const previous = retryKey ? this.retryableWrites.get(retryKey) : undefined;
       if (previous) {
         reply = previous;
       } else {
-        reply = await this.dispatch(name, cmd, ctx);
+        // After the fail point, as in mongod: an injected error leaves the session's transaction as it was.
+        scope = this.sessions.scope(name, cmd, conn.user);
+        ctx.node = scope.node;
+        ctx.transaction = scope.transaction;
+        reply = scope.finish(await this.dispatch(name, cmd, ctx));
         if (retryKey && reply.ok === 1) this.retryableWrites.remember(retryKey, reply);
       }
-      if (failure?.writeConcernError) reply = { ...reply, writeConcernError: failure.writeConcernError };
+      if (failure?.writeConcernError) reply = withWriteConcernError(reply, failure.writeConcernError, failure.errorLabels ?? errorLabelsFor(name, cmd, undefined, failure.writeConcernError.code));
     } catch (err) {
-      reply = errorReply(err, retryKey !== undefined);
+      scope?.failed();
+      reply = errorReply(err, name, cmd);
     }
     // As in mongod, a getMore interrupted by its client going away takes its cursor with it.
     if (name === 'getMore' && conn.closed.aborted) this.cursors.kill(Number(cmd.getMore));
@@ -256,13 +266,19 @@ export class WireServer {
   }
 }
 
-function errorReply(err: unknown, retryableWrite: boolean): Document {
-  if (err instanceof CommandError) {
-    if (retryableWrite && err.labels.length === 0 && RETRYABLE_WRITE_CODES.has(err.code)) err.labels.push('RetryableWriteError');
-    return err.toReply();
-  }
-  const code = typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1;
-  return new CommandError(code, (err as Error).message ?? String(err)).toReply();
+/** The error reply, labelled as mongod labels it (unless whoever raised it chose the labels: a fail point). */
+function errorReply(err: unknown, name: string, cmd: Document): Document {
+  const error = err instanceof CommandError ? err
+    : new CommandError(typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1, (err as Error).message ?? String(err));
+  if (!error.fixedLabels && error.labels.length === 0) error.labels.push(...errorLabelsFor(name, cmd, error.code, undefined));
+  return error.toReply();
+}
+
+/** A successful reply carrying a write-concern error, with the labels it earns (before `ok`, as mongod). */
+function withWriteConcernError(reply: Document, writeConcernError: Document, labels: string[]): Document {
+  if (reply.ok !== 1) return reply;
+  const { ok, ...rest } = reply;
+  return labels.length > 0 ? { ...rest, writeConcernError, errorLabels: labels, ok } : { ...rest, writeConcernError, ok };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -463,7 +463,11 @@ describe('cluster time', () => {
 
 describe('retryable writes', () => {
   it('the same lsid + txnNumber applies once and returns the first result', async () => {
-    const session = client.startSession();
+    // Its own client: the session ends up at a txnNumber the driver's counter never reaches, and a server
+    // refuses older txnNumbers on it (TransactionTooOld), so it must not go back to a shared pool.
+    const own = new MongoClient(target.uri, { serverSelectionTimeoutMS: 5000 });
+    const db = own.db(DB);
+    const session = own.startSession();
     try {
       const lsid = session.id!;
       const cmd = { insert: 'retry', documents: [{ _id: 'once', n: 1 }], lsid, txnNumber: Long.fromNumber(1_000_000 + Math.floor(Math.random() * 1e6)) };
@@ -478,6 +482,7 @@ describe('retryable writes', () => {
       assert.deepEqual(await coll('retry').findOne({ _id: 'once' }), { _id: 'once', n: 2 });
     } finally {
       await session.endSession();
+      await own.close();
     }
   });
 });

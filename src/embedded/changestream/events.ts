@@ -1,4 +1,4 @@
-import type { Document } from 'bson';
+import { Long, type Document } from 'bson';
 import { CommandError, ErrorCode } from '../errors.js';
 import type { OplogEntry } from '../oplog.js';
 import type { Catalog } from '../storage/catalog.js';
@@ -27,9 +27,11 @@ const EXPANDED_ONLY = new Set(['create', 'createIndexes', 'dropIndexes', 'modify
  * Invalidation (document_source_check_invalidate.cpp): a collection stream is invalidated by a drop or a
  * rename of (or onto) its collection, a database stream by a dropDatabase; a cluster stream never.
  */
-export function eventsFor(entry: OplogEntry, options: EventOptions, catalog: Catalog): Document[] {
+export function eventsFor(entry: OplogEntry, options: EventOptions, catalog: Catalog, txnOpIndex = 0): Document[] {
   const { scope } = options;
   if (entry.op === 'noop') return [];
+  // A transaction's writes share its cluster time; each event's token carries its place in the transaction.
+  if (entry.op === 'applyOps') return (entry.ops ?? []).flatMap((op, index) => eventsFor(op, options, catalog, index));
   if (entry.op === 'dropDatabase') {
     if (scope.kind === 'collection' || !scopeIncludes(scope, entry.db, undefined)) return [];
     const event = header(entry, 'dropDatabase', options);
@@ -42,7 +44,7 @@ export function eventsFor(entry: OplogEntry, options: EventOptions, catalog: Cat
 
   const event: Document = {};
   if (entry.op === 'rename') event.to = entry.to; // mongod adds `to` before everything else
-  Object.assign(event, header(entry, entry.op, options));
+  Object.assign(event, header(entry, entry.op, options, txnOpIndex));
   if (entry.op === 'insert' || entry.op === 'replace') event.fullDocument = entry.postImage;
   event.ns = { db: entry.db, coll: entry.coll };
   if (entry.documentKey) event.documentKey = entry.documentKey;
@@ -68,14 +70,17 @@ export function eventsFor(entry: OplogEntry, options: EventOptions, catalog: Cat
   return invalidates ? [event, invalidate(entry)] : [event];
 }
 
-function header(entry: OplogEntry, operationType: string, options: EventOptions): Document {
+function header(entry: OplogEntry, operationType: string, options: EventOptions, txnOpIndex = 0): Document {
   const event: Document = {
-    _id: encodeToken({ ts: entry.ts, kind: TokenKind.Event, fragment: 0 }),
+    _id: encodeToken({ ts: entry.ts, kind: TokenKind.Event, fragment: txnOpIndex }),
     operationType,
     clusterTime: entry.ts,
   };
   if (options.showExpandedEvents && entry.collectionUUID) event.collectionUUID = entry.collectionUUID;
   event.wallTime = entry.wallTime;
+  // Events of a transaction say which one (change_stream_event_transform.cpp adds these after wallTime).
+  if (entry.txnNumber !== undefined) event.txnNumber = Long.fromNumber(entry.txnNumber);
+  if (entry.lsid !== undefined) event.lsid = entry.lsid;
   return event;
 }
 

@@ -3,6 +3,8 @@ import type { CursorRegistry } from '../cursors.js';
 import type { DataNode } from '../data-node.js';
 import type { FailPoints } from '../failpoints.js';
 import type { Topology } from '../topology.js';
+import type { SessionTransactions } from '../transactions/sessions.js';
+import type { Transaction } from '../transactions/transaction.js';
 
 /** What one connection knows about itself. */
 export interface ConnectionState {
@@ -24,6 +26,10 @@ export interface CommandContext {
   cursors: CursorRegistry;
   failPoints: FailPoints;
   conn: ConnectionState;
+  /** The node's sessions (transactions), where the server keeps them. */
+  sessions?: SessionTransactions;
+  /** The transaction this command runs in (ctx.node is then its view of the data). */
+  transaction?: Transaction;
 }
 
 export type CommandHandler = (cmd: Document, ctx: CommandContext) => Document | Promise<Document>;

@@ -4,6 +4,7 @@ import type { CommandTable } from './context.js';
 import { crudCommands } from './crud.js';
 import { helloCommands } from './hello.js';
 import { statsCommands } from './stats.js';
+import { transactionCommands } from '../transactions/commands.js';
 
 /** Every command a replica-set member answers, by name (names are case-sensitive, as in mongod). */
 export const mongodCommands: CommandTable = {
@@ -12,6 +13,7 @@ export const mongodCommands: CommandTable = {
   ...aggregateCommands,
   ...catalogCommands,
   ...statsCommands,
+  ...transactionCommands,
   configureFailPoint: (cmd, ctx) => {
     if (ctx.db !== 'admin') return { ok: 0, errmsg: 'configureFailPoint may only be run against the admin database.', code: 13, codeName: 'Unauthorized' };
     return ctx.failPoints.configure(cmd);
