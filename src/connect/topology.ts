@@ -10,7 +10,7 @@ export interface Target {
   serverVersion: string;
   /** Number of shards behind a mongos, when `listShards` is allowed. */
   shards?: number;
-  /** True when the server says it is ticker's embedded server (`hello.ticker.embedded`, or its buildInfo gitVersion). */
+  /** True when buildInfo says this is ticker's embedded server (for reports only: nothing behaves differently). */
   isEmbedded: boolean;
   hosts: string[];
 }
@@ -31,7 +31,7 @@ export async function describeTarget(client: MongoClient): Promise<Target> {
   const target: Target = {
     topology,
     serverVersion: typeof buildInfo.version === 'string' ? buildInfo.version : 'unknown',
-    isEmbedded: hello.ticker?.embedded === true || buildInfo.gitVersion === 'ticker-embedded',
+    isEmbedded: buildInfo.gitVersion === 'ticker-embedded',
     hosts: hostsOf(client, hello),
   };
   if (typeof hello.setName === 'string') target.setName = hello.setName;

@@ -1,6 +1,6 @@
 import type { Document, MongoClient } from 'mongodb';
 import type { Target } from '../connect/topology.js';
-import { compareKeys, hashKey } from '../embedded/sharded/keys.js';
+import { compareBson, hashedShardKey } from './bson-order.js';
 import { bulkSymbolAt, type BulkLayout } from './dataset.js';
 
 export interface ShardingOptions {
@@ -52,7 +52,7 @@ export async function prepareShardedCollection(client: MongoClient, db: string, 
   const points = map.hashed ? [] : splitPoints(opts.layout, intervals);
   let splits = 0;
   for (const point of points) {
-    if (map.chunks.some((c) => compareKeys(c.min, point) === 0)) continue;
+    if (map.chunks.some((c) => compareBson(c.min, point) === 0)) continue;
     await admin.command({ split: ns, middle: { _id: point } });
     splits++;
   }
@@ -65,7 +65,7 @@ export async function prepareShardedCollection(client: MongoClient, db: string, 
   // ranges per shard), hashed chunks evenly by position.
   let moves = 0;
   for (const [i, chunk] of map.chunks.entries()) {
-    const interval = map.hashed ? Math.floor((i * intervals) / map.chunks.length) : points.filter((p) => compareKeys(p, chunk.min) <= 0).length;
+    const interval = map.hashed ? Math.floor((i * intervals) / map.chunks.length) : points.filter((p) => compareBson(p, chunk.min) <= 0).length;
     const wanted = shards[Math.min(shards.length - 1, Math.floor((interval * shards.length) / intervals))];
     if (chunk.shard === wanted) continue;
     await admin.command({ moveChunk: ns, bounds: [{ _id: chunk.min }, { _id: chunk.max }], to: wanted, _waitForDelete: true });
@@ -103,18 +103,18 @@ export async function readChunkMap(client: MongoClient, db: string, coll: string
   const query = info.uuid !== undefined ? { uuid: info.uuid } : { ns: `${db}.${coll}` };
   const docs = await config.collection('chunks').find(query, { useBigInt64: true }).toArray();
   const chunks = docs.map((d) => ({ min: d.min?._id, max: d.max?._id, shard: String(d.shard) }));
-  chunks.sort((a, b) => compareKeys(a.min, b.min));
+  chunks.sort((a, b) => compareBson(a.min, b.min));
   return { hashed, chunks };
 }
 
 /** Which shard owns an `_id`, by the chunk map. */
 export function ownerOf(map: ChunkMapInfo, id: unknown): string {
-  const key = map.hashed ? hashKey(id) : id;
+  const key = map.hashed ? hashedShardKey(id) : id;
   let lo = 0;
   let hi = map.chunks.length - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >>> 1;
-    if (compareKeys(map.chunks[mid].min, key) <= 0) lo = mid;
+    if (compareBson(map.chunks[mid].min, key) <= 0) lo = mid;
     else hi = mid - 1;
   }
   return map.chunks[lo]?.shard ?? '';

@@ -5,12 +5,13 @@ import { epochNow } from '../mutate/timer.js';
 /**
  * The one watcher: initial sync + resume token + change stream, delivering plain data to subscribers.
  *
- * Start-up, in this order, so nothing between the read and the stream is lost:
- *   1. open the change stream and take its resume token (the post-batch token, before any event);
- *   2. read the current prices of the followed symbols (the "initial sync");
- *   3. deliver events from that token on.
- * When the read happened at a known cluster time (a `snapshot` read, or the embedded server's exact
- * `operationTime`), events at or before it are already in the snapshot and are not delivered again.
+ * Start-up, so nothing between the read and the stream is lost and nothing is delivered twice:
+ *   1. read the current prices of the followed symbols with read concern `snapshot` (MongoDB 5.0+ replica
+ *      sets and clusters), which says the cluster time it read at (`atClusterTime`);
+ *   2. open the change stream at that time (`startAtOperationTime`);
+ *   3. deliver events after it (those at it are in the snapshot already).
+ * On a server without snapshot reads: open the stream and take its resume token first, then read (a
+ * change in between may then be both in the read and delivered).
  *
  * The driver resumes by itself after resumable errors; the watcher also remembers what it delivered so a
  * subscriber never sees an event twice. When the token fell off the oplog (ChangeStreamHistoryLost, 286)
@@ -68,8 +69,11 @@ export interface WatcherOptions {
   symbols?: readonly string[];
   /** Deliver every event of the collection, not only price updates of the followed symbols. */
   all?: boolean;
-  /** Test hook: runs after the stream is open and its token taken, before the initial read. */
-  beforeInitialRead?: () => Promise<void> | void;
+  /**
+   * Test hook: runs in the gap between the two steps of start-up (after the snapshot read, before the
+   * stream opens at its time; without snapshot reads, after the stream's token is taken, before the read).
+   */
+  inStartUpGap?: () => Promise<void> | void;
   /** How long the server waits for events per getMore (ms). Default 1000. */
   maxAwaitTimeMS?: number;
   /** After a non-resumable failure (e.g. the server went away), wait this long between reconnects. */
@@ -149,28 +153,35 @@ export function createWatcher(options: WatcherOptions): Watcher {
     }
   };
 
-  const open = (resumeAfter?: ResumeToken): ChangeStream<Document> =>
-    collection.watch(pipeline, {
-      maxAwaitTimeMS: options.maxAwaitTimeMS ?? 1000,
-      ...(resumeAfter ? { resumeAfter } : {}),
-    });
+  const open = (from?: { resumeAfter: ResumeToken } | { startAtOperationTime: Timestamp }): ChangeStream<Document> =>
+    collection.watch(pipeline, { maxAwaitTimeMS: options.maxAwaitTimeMS ?? 1000, ...from });
 
-  /** Steps 1 and 2: a fresh stream, its token, then the snapshot. Returns events that came with the token. */
-  const initialSync = async (): Promise<{ snapshot: SnapshotEvent; early: ChangeStreamDocument<Document>[] }> => {
+  /** A fresh stream; its first tryNext runs the aggregate, after which the driver holds a resume token. */
+  const openFresh = async (from?: { startAtOperationTime: Timestamp }): Promise<ChangeStreamDocument<Document>[]> => {
     await stream?.close().catch(() => undefined);
-    const fresh = open();
+    const fresh = open(from);
     stream = fresh;
-    const early: ChangeStreamDocument<Document>[] = [];
-    // The first tryNext runs the aggregate; the driver then holds the post-batch resume token.
     const first = await fresh.tryNext();
-    if (first) early.push(first);
     lastToken = fresh.resumeToken;
-    await options.beforeInitialRead?.();
-    const { found, readTime } = await readPrices(options.client, options.db, options.coll, symbols);
+    return first ? [first] : [];
+  };
+
+  /** Steps 1 and 2: the snapshot, then the stream from its time. Returns events that came with the stream's first batch. */
+  const initialSync = async (): Promise<{ snapshot: SnapshotEvent; early: ChangeStreamDocument<Document>[] }> => {
+    let early: ChangeStreamDocument<Document>[] = [];
+    let read = await readPrices(options.client, options.db, options.coll, symbols, 'snapshot');
+    if (read.readTime) {
+      await options.inStartUpGap?.();
+      early = await openFresh({ startAtOperationTime: read.readTime });
+    } else {
+      early = await openFresh();
+      await options.inStartUpGap?.();
+      read = await readPrices(options.client, options.db, options.coll, symbols, 'plain');
+    }
     for (const key of Object.keys(prices)) delete prices[key];
-    Object.assign(prices, found);
-    snapshotTime = readTime;
-    return { snapshot: { kind: 'snapshot', prices: { ...found }, at: epochNow() }, early };
+    Object.assign(prices, read.found);
+    snapshotTime = read.readTime;
+    return { snapshot: { kind: 'snapshot', prices: { ...read.found }, at: epochNow() }, early };
   };
 
   const deliver = (doc: ChangeStreamDocument<Document>): void => {
@@ -225,7 +236,7 @@ export function createWatcher(options: WatcherOptions): Watcher {
         if (stopped) return;
         await stream?.close().catch(() => undefined);
         try {
-          stream = open(lastToken);
+          stream = open(lastToken ? { resumeAfter: lastToken } : undefined);
           // Runs the aggregate now, so "history lost" shows up here rather than inside next().
           const first = await stream.tryNext();
           if (first) deliver(first);
@@ -290,23 +301,31 @@ export function createWatcher(options: WatcherOptions): Watcher {
   };
 }
 
-/** Reads the followed symbols' prices and, when the server says, the cluster time the read saw. */
+/**
+ * Reads the followed symbols' prices. A `snapshot` read also says the cluster time it read at; `readTime` is
+ * absent when the server refused the snapshot read (so the caller falls back) or for a `plain` read.
+ */
 async function readPrices(
   client: MongoClient,
   db: string,
   coll: string,
   symbols: readonly string[],
+  how: 'snapshot' | 'plain',
 ): Promise<{ found: Record<string, number>; readTime?: Timestamp }> {
   const database = client.db(db);
   const find = { find: coll, filter: { _id: { $in: [...symbols] } }, projection: { price: 1 }, batchSize: symbols.length + 1 };
   let reply: Document;
   let readTime: Timestamp | undefined;
-  try {
-    // A snapshot read tells exactly which cluster time it saw (MongoDB 5.0+ on replica sets and clusters).
-    reply = await database.command({ ...find, readConcern: { level: 'snapshot' } });
-    readTime = reply.cursor?.atClusterTime;
-    if (!readTime && (await isEmbedded(client))) readTime = reply.operationTime; // exact: one writer thread
-  } catch {
+  if (how === 'snapshot') {
+    try {
+      reply = await database.command({ ...find, readConcern: { level: 'snapshot' } });
+      readTime = reply.cursor?.atClusterTime;
+    } catch (error) {
+      if (!isRefusedSnapshotRead(error)) throw error;
+      return { found: {} };
+    }
+    if (!readTime) return { found: {} };
+  } else {
     reply = await database.command(find);
   }
   const docs: Document[] = [...(reply.cursor?.firstBatch ?? [])];
@@ -321,18 +340,12 @@ async function readPrices(
   return readTime ? { found, readTime } : { found };
 }
 
-const embeddedByClient = new WeakMap<MongoClient, Promise<boolean>>();
-function isEmbedded(client: MongoClient): Promise<boolean> {
-  let known = embeddedByClient.get(client);
-  if (!known) {
-    const admin = client.db('admin');
-    known = Promise.all([admin.command({ hello: 1 }), admin.command({ buildInfo: 1 })]).then(
-      ([hello, build]) => hello.ticker?.embedded === true || build.gitVersion === 'ticker-embedded',
-      () => false,
-    );
-    embeddedByClient.set(client, known);
-  }
-  return known;
+/**
+ * A server that cannot do snapshot reads says so with a server error (InvalidOptions, NotAReplicaSet,
+ * IllegalOperation, ReadConcernMajorityNotEnabled, a pre-5.0 server's refusal); a network error is no answer.
+ */
+function isRefusedSnapshotRead(error: unknown): boolean {
+  return error instanceof Error && error.name === 'MongoServerError';
 }
 
 function isZero(id: unknown): boolean {
