@@ -52,9 +52,9 @@ export function repoRoot(from = path.dirname(fileURLToPath(import.meta.url))): s
   return dir;
 }
 
-/** `<repo>/../shared/conformance/<suite>` unless CONFORMANCE_DIR says otherwise. */
+/** `<repo>/../shared/conformance/<suite>`, or `$CONFORMANCE_DIR/<suite>` when that is set. */
 export function conformanceDir(suite: string): string {
-  return process.env.CONFORMANCE_DIR ?? path.resolve(repoRoot(), '..', 'shared', 'conformance', suite);
+  return path.resolve(process.env.CONFORMANCE_DIR ?? path.resolve(repoRoot(), '..', 'shared', 'conformance'), suite);
 }
 
 export function loadSpecFiles(dir: string): SpecFile[] {
