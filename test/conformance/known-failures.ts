@@ -1,15 +1,88 @@
 import type { Mode } from './unified/target.js';
 
 /**
- * Spec tests the embedded server cannot pass yet, by `folder/file`, then test description, with the reason.
- * A reason prefixed `sharded: ` holds only in sharded mode. The node:test files mark them `todo` (reported,
- * not failing the run); the summary lists them.
+ * Spec tests the embedded server cannot pass yet, by `folder/file` (or `folder/*`), then test description
+ * (or `*`: every test of the file), with the reason. A reason prefixed `sharded: ` holds only in sharded
+ * mode. The node:test files mark them `todo` (reported, not failing the run); the summary lists them.
  * Keep this list short and honest: an entry is a known gap in the server, never a way to hide a regression.
  */
-export const KNOWN_FAILURES: Record<string, Record<string, string>> = {};
+export const KNOWN_FAILURES: Record<string, Record<string, string>> = {
+  'transactions/*': { '*': 'transactions (startTransaction/commitTransaction/abortTransaction) are not implemented yet (issue 9, in progress)' },
+  'change-streams/change-streams-showExpandedEvents.json': { 'when showExpandedEvents is true, shardCollection events are reported': 'sharded: no shardCollection change event yet' },
+  'command-monitoring/find.json': { 'A successful find with showRecordId and returnKey': 'find ignores returnKey' },
+  'command-monitoring/writeConcernError.json': { '*': 'failCommand writeConcernError is answered as a command error' },
+  'crud/aggregate-collation.json': { '*': 'collation is not implemented' },
+  'crud/bulkWrite-collation.json': { '*': 'collation is not implemented' },
+  'crud/deleteMany-collation.json': { '*': 'collation is not implemented' },
+  'crud/deleteOne-collation.json': { '*': 'collation is not implemented' },
+  'crud/distinct-collation.json': { '*': 'collation is not implemented' },
+  'crud/find-collation.json': { '*': 'collation is not implemented' },
+  'crud/findOneAndDelete-collation.json': { '*': 'collation is not implemented' },
+  'crud/findOneAndReplace-collation.json': { '*': 'collation is not implemented' },
+  'crud/findOneAndUpdate-collation.json': { '*': 'collation is not implemented' },
+  'crud/replaceOne-collation.json': { '*': 'collation is not implemented' },
+  'crud/updateMany-collation.json': { '*': 'collation is not implemented' },
+  'crud/updateOne-collation.json': { '*': 'collation is not implemented' },
+  'crud/aggregate-let.json': { '*': 'the let option is not honoured' },
+  'crud/bulkWrite-deleteMany-let.json': { '*': 'the let option is not honoured' },
+  'crud/bulkWrite-deleteOne-let.json': { '*': 'the let option is not honoured' },
+  'crud/bulkWrite-replaceOne-let.json': { '*': 'the let option is not honoured' },
+  'crud/bulkWrite-updateMany-let.json': { '*': 'the let option is not honoured' },
+  'crud/bulkWrite-updateOne-let.json': { '*': 'the let option is not honoured' },
+  'crud/deleteMany-let.json': { '*': 'the let option is not honoured' },
+  'crud/deleteOne-let.json': { '*': 'the let option is not honoured' },
+  'crud/find-let.json': { '*': 'the let option is not honoured' },
+  'crud/findOneAndDelete-let.json': { '*': 'the let option is not honoured' },
+  'crud/findOneAndReplace-let.json': { '*': 'the let option is not honoured' },
+  'crud/findOneAndUpdate-let.json': { '*': 'the let option is not honoured' },
+  'crud/replaceOne-let.json': { '*': 'the let option is not honoured' },
+  'crud/updateMany-let.json': { '*': 'the let option is not honoured' },
+  'crud/updateOne-let.json': { '*': 'the let option is not honoured' },
+  'crud/aggregate-merge.json': { '*': '$merge does not write' },
+  'crud/aggregate-merge-errorResponse.json': { '*': '$merge does not write' },
+  'crud/aggregate-out.json': { '*': '$out does not write' },
+  'crud/aggregate-out-readConcern.json': { '*': '$out does not write; linearizable read concern with $out is not refused' },
+  'crud/db-aggregate.json': { '*': 'database-level aggregate is not implemented' },
+  'crud/db-aggregate-rawdata.json': { '*': 'database-level aggregate is not implemented' },
+  'crud/db-aggregate-write-readPreference.json': { '*': 'database-level aggregate is not implemented' },
+  'crud/bulkWrite-replaceOne-sort.json': { '*': 'sort on update/replace (an 8.0 option) is not refused' },
+  'crud/bulkWrite-updateOne-sort.json': { '*': 'sort on update/replace (an 8.0 option) is not refused' },
+  'crud/replaceOne-sort.json': { '*': 'sort on update/replace (an 8.0 option) is not refused' },
+  'crud/updateOne-sort.json': { '*': 'sort on update/replace (an 8.0 option) is not refused' },
+  'crud/bulkWrite-updateOne-pipeline.json': { '*': 'pipeline updates: $unset of _id is not refused as mongod does' },
+  'crud/updateOne-pipeline.json': { '*': 'pipeline updates: $unset of _id is not refused as mongod does' },
+  'crud/create-null-ids.json': { 'inserting _id with type null via replaceOne': 'an upsert with a null _id does not keep it' },
+  'crud/estimatedDocumentCount.json': { '*': 'views are not counted; closeConnection on count' },
+  'crud/find-comment.json': { '*': 'find projection' },
+  'crud/findOneAndUpdate-errorResponse.json': { '*': 'collection validators are not implemented' },
+  'crud/insertOne-dots_and_dollars.json': { '*': '$-prefixed keys in _id are not refused' },
+  'retryable-writes/bulkWrite.json': { '*': 'the onPrimaryTransactionalWrite fail point is not implemented' },
+  'retryable-writes/deleteOne.json': { '*': 'the onPrimaryTransactionalWrite fail point is not implemented' },
+  'retryable-writes/findOneAndDelete.json': { '*': 'the onPrimaryTransactionalWrite fail point is not implemented' },
+  'retryable-writes/findOneAndReplace.json': { '*': 'the onPrimaryTransactionalWrite fail point is not implemented' },
+  'retryable-writes/findOneAndUpdate.json': { '*': 'the onPrimaryTransactionalWrite fail point is not implemented' },
+  'retryable-writes/insertMany.json': { '*': 'the onPrimaryTransactionalWrite fail point is not implemented' },
+  'retryable-writes/insertOne.json': { '*': 'the onPrimaryTransactionalWrite fail point is not implemented' },
+  'retryable-writes/replaceOne.json': { '*': 'the onPrimaryTransactionalWrite fail point is not implemented' },
+  'retryable-writes/updateOne.json': { '*': 'the onPrimaryTransactionalWrite fail point is not implemented' },
+  'retryable-writes/bulkWrite-errorLabels.json': { '*': 'failCommand: writeConcernError and errorLabels: [] are not honoured' },
+  'retryable-writes/deleteOne-errorLabels.json': { '*': 'failCommand: writeConcernError and errorLabels: [] are not honoured' },
+  'retryable-writes/findOneAndDelete-errorLabels.json': { '*': 'failCommand: writeConcernError and errorLabels: [] are not honoured' },
+  'retryable-writes/findOneAndReplace-errorLabels.json': { '*': 'failCommand: writeConcernError and errorLabels: [] are not honoured' },
+  'retryable-writes/findOneAndUpdate-errorLabels.json': { '*': 'failCommand: writeConcernError and errorLabels: [] are not honoured' },
+  'retryable-writes/insertMany-errorLabels.json': { '*': 'failCommand: writeConcernError and errorLabels: [] are not honoured' },
+  'retryable-writes/insertOne-errorLabels.json': { '*': 'failCommand: writeConcernError and errorLabels: [] are not honoured' },
+  'retryable-writes/replaceOne-errorLabels.json': { '*': 'failCommand: writeConcernError and errorLabels: [] are not honoured' },
+  'retryable-writes/updateOne-errorLabels.json': { '*': 'failCommand: writeConcernError and errorLabels: [] are not honoured' },
+  'retryable-writes/bulkWrite-serverErrors.json': { '*': 'failCommand: writeConcernError is answered as a command error' },
+  'retryable-writes/insertOne-serverErrors.json': { '*': 'failCommand: writeConcernError is answered as a command error' },
+  'sessions/snapshot-sessions.json': { '*': 'snapshot reads are not implemented yet (issue 9, in progress)' },
+  'sessions/snapshot-sessions-unsupported-ops.json': { '*': 'snapshot read concern is not refused where mongod refuses it (issue 9, in progress)' },
+};
 
 export function knownFailure(folder: string, file: string, test: string, mode: Mode): string | undefined {
-  const reason = KNOWN_FAILURES[`${folder}/${file}`]?.[test];
+  const entries = KNOWN_FAILURES[`${folder}/${file}`] ?? KNOWN_FAILURES[`${folder}/*`];
+  const reason = entries?.[test] ?? entries?.['*'];
   if (reason === undefined) return undefined;
   if (reason.startsWith('sharded: ')) return mode === 'sharded' ? reason.slice('sharded: '.length) : undefined;
   return reason;

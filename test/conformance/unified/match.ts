@@ -95,6 +95,8 @@ function scalarEquals(expected: unknown, actual: unknown): boolean {
  * extra fields, nested ones may not; arrays must have the same length.
  */
 export function match(expected: unknown, actual: unknown, ctx: MatchContext, isRoot = true, path = ''): void {
+  // The driver builds some command fields (sort, hint) as Maps to keep their key order.
+  if (actual instanceof Map) actual = Object.fromEntries(actual);
   if (isOperator(expected)) return matchOperator(expected, actual, ctx, isRoot, path);
   if (isDocument(expected)) {
     if (!isDocument(actual)) throw new MatchError(path, `expected a document, got ${show(actual)}`);

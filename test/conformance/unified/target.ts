@@ -26,7 +26,7 @@ export async function startTarget(mode: Mode): Promise<ConformanceTarget> {
   if (REAL_URI) return { uri: REAL_URI, stop: async () => {} };
   if (mode === 'sharded') {
     const { startShardedCluster } = await import('../../../src/embedded/sharded/index.js');
-    const cluster = await startShardedCluster({ port: 0, shards: 2, noopIntervalMs: 1_000, shardWaitMs: 200 });
+    const cluster = await startShardedCluster({ port: 0, shards: 2, noopIntervalMs: 100, shardWaitMs: 100 });
     return { uri: cluster.uri, stop: () => cluster.stop() };
   }
   const { startEmbeddedServer } = await import('../../../src/embedded/index.js');
