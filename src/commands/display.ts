@@ -4,6 +4,8 @@ import { runLiveDisplay } from '../render/display-live.js';
 import { colourEnabled } from '../util/colour.js';
 import { TickerCommand, connectionFlags } from '../util/command-base.js';
 import { durationFlag } from '../util/flags.js';
+import { feedFromWatcher } from '../metrics/feeds.js';
+import { metricsFlags, startCommandMetrics } from '../metrics/flags.js';
 import { openWatchTarget } from '../watch/open.js';
 import { resolveSymbols } from '../watch/symbols.js';
 import { createWatcher } from '../watch/watcher.js';
@@ -26,6 +28,7 @@ export default class Display extends TickerCommand {
     symbols: Flags.string({ description: 'comma-separated symbols to show (default: the 13 familiar symbols)' }),
     all: Flags.boolean({ description: 'count every change event of the collection, not only the shown symbols’ prices', default: false }),
     duration: durationFlag({ description: 'stop after this long (e.g. 30s); default: until Ctrl-C' }),
+    ...metricsFlags,
   };
 
   async run(): Promise<{ changes: number; resyncs: number }> {
@@ -34,6 +37,11 @@ export default class Display extends TickerCommand {
     const uri = resolveUri(flags.uri);
     const { client, address } = await this.interruptible(openWatchTarget(uri, flags.db, flags.collection, symbols), 'connecting', (t) => t.client.close());
     const watcher = createWatcher({ client, db: flags.db, coll: flags.collection, symbols, all: flags.all });
+    const metrics = await startCommandMetrics(flags).catch(async (error: unknown) => {
+      await client.close();
+      throw error;
+    });
+    const stopFeed = metrics ? feedFromWatcher(metrics.metrics, watcher, client) : undefined;
     // Ctrl-C, SIGTERM and --duration all end the display the same way.
     const abort = new AbortController();
     const stop = (): void => abort.abort();
@@ -64,6 +72,8 @@ export default class Display extends TickerCommand {
       if (timer) clearTimeout(timer);
       this.stopSignal.removeEventListener('abort', stop);
       await watcher.stop();
+      stopFeed?.();
+      await metrics?.server.close();
       await client.close();
     }
   }

@@ -11,6 +11,8 @@ import { colourEnabled } from '../util/colour.js';
 import { TickerCommand, connectionFlags } from '../util/command-base.js';
 import { BOUNDS, describeBound } from '../util/bounds.js';
 import { durationFlag, rateFlag } from '../util/flags.js';
+import { feedFromMutator } from '../metrics/feeds.js';
+import { metricsFlags, startCommandMetrics } from '../metrics/flags.js';
 
 const mixFlag = Flags.custom<MixSpec>({
   helpValue: '<mix>',
@@ -42,6 +44,7 @@ export default class Mutate extends TickerCommand {
     mix: mixFlag({ description: 'operation kinds and weights per round, e.g. familiar:3,a-update (default: original = the four kinds once each)' }),
     ramp: durationFlag({ description: 'rise from zero to --rate over this long first (lets a cold client and server warm up)', allowZero: true, default: 0 }),
     'cold-shard': Flags.string({ description: 'keep every write off this shard (sharded clusters): change streams then stagger by its no-op interval' }),
+    ...metricsFlags,
   };
 
   async run(): Promise<MutatorSummary & { interrupted: boolean }> {
@@ -49,6 +52,11 @@ export default class Mutate extends TickerCommand {
     const uri = resolveUri(flags.uri);
     const client = await this.interruptible(openClient(uri), 'connecting', (c) => c.close());
     const live = process.stderr.isTTY === true && !this.jsonEnabled();
+    const metrics = await startCommandMetrics(flags).catch(async (error: unknown) => {
+      await client.close();
+      throw error;
+    });
+    if (metrics && !this.jsonEnabled()) this.logToStderr(`metrics: ${metrics.server.url}`);
     try {
       requireChangeStreams(await this.interruptible(describeTarget(client), 'looking at the target')); // a standalone is refused before any work
       await this.interruptible(requireLoaded(client, flags.db, flags.collection), 'looking at the collection'); // before announcing anything
@@ -69,13 +77,22 @@ export default class Mutate extends TickerCommand {
         rampMs: flags.ramp,
         ...(cold ? { avoid: (symbol: string) => inRanges(cold, symbol) } : {}),
         ...(flags.mix ? { mix: flags.mix } : {}),
-        ...(live ? { onProgress: (p) => process.stderr.write(`\r\x1b[K${renderMutateProgress(p, flags.rate)}`), progressIntervalMs: 500 } : {}),
+        ...(live || metrics
+          ? {
+              onProgress: (p) => {
+                if (metrics) feedFromMutator(metrics.metrics, p);
+                if (live) process.stderr.write(`\r\x1b[K${renderMutateProgress(p, flags.rate)}`);
+              },
+              progressIntervalMs: 500,
+            }
+          : {}),
       });
       if (live) process.stderr.write('\r\x1b[K');
       const interrupted = this.stopSignal.aborted;
       this.log(renderMutateSummary(summary, { colour: colourEnabled(process.stdout), interrupted }));
       return { ...summary, interrupted };
     } finally {
+      await metrics?.server.close();
       await client.close();
     }
   }

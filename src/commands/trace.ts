@@ -6,6 +6,8 @@ import { colourEnabled } from '../util/colour.js';
 import { TickerCommand, connectionFlags } from '../util/command-base.js';
 import { BOUNDS, describeBound } from '../util/bounds.js';
 import { durationFlag, positiveIntFlag } from '../util/flags.js';
+import { feedFromWatcher } from '../metrics/feeds.js';
+import { metricsFlags, startCommandMetrics } from '../metrics/flags.js';
 import { openWatchTarget } from '../watch/open.js';
 import { resolveSymbols } from '../watch/symbols.js';
 import { createWatcher, type WatchEvent } from '../watch/watcher.js';
@@ -36,6 +38,7 @@ export default class Trace extends TickerCommand {
     json: Flags.boolean({ description: 'one JSON object per line (NDJSON): the snapshot, then each change', default: false }),
     duration: durationFlag({ description: 'stop after this long (e.g. 30s)' }),
     limit: positiveIntFlag({ description: `stop after this many changes; ${describeBound(BOUNDS.limit)}`, bound: BOUNDS.limit }),
+    ...metricsFlags,
   };
 
   async run(): Promise<TraceResult> {
@@ -46,6 +49,12 @@ export default class Trace extends TickerCommand {
     const colour = colourEnabled(process.stdout);
     const watcher = createWatcher({ client, db: flags.db, coll: flags.collection, symbols, all: flags.all });
     const result: TraceResult = { changes: 0, resyncs: 0 };
+    const metrics = await startCommandMetrics(flags).catch(async (error: unknown) => {
+      await client.close();
+      throw error;
+    });
+    if (metrics) process.stderr.write(`metrics: ${metrics.server.url}\n`);
+    const stopFeed = metrics ? feedFromWatcher(metrics.metrics, watcher, client) : undefined;
 
     let finish!: () => void;
     const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -87,6 +96,8 @@ export default class Trace extends TickerCommand {
       if (timer) clearTimeout(timer);
       stop.removeEventListener('abort', finish);
       await watcher.stop();
+      stopFeed?.();
+      await metrics?.server.close();
       await client.close();
     }
     if (!flags.json) process.stderr.write(`${result.changes} change${result.changes === 1 ? '' : 's'} traced\n`);

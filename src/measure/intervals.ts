@@ -27,8 +27,11 @@ export class IntervalRecorder {
   private readonly open = new Map<string, { second: number; h: Histogram }>();
   private readonly closed: IntervalHistogram[] = [];
 
-  /** `origin`: epoch ms of second 0; values before it count in second 0 */
-  constructor(private readonly origin: number) {}
+  /** `origin`: epoch ms of second 0; values before it count in second 0. `onClose` sees each second as it closes. */
+  constructor(
+    private readonly origin: number,
+    private readonly onClose?: (interval: IntervalHistogram) => void,
+  ) {}
 
   record(tag: string, atMs: number, micros: number): void {
     const second = Math.max(0, Math.floor((atMs - this.origin) / 1000));
@@ -52,8 +55,10 @@ export class IntervalRecorder {
   }
 
   private close(tag: string, current: { second: number; h: Histogram }): void {
-    this.closed.push({ second: current.second, tag, encoded: encodeHistogram(current.h) });
+    const interval = { second: current.second, tag, encoded: encodeHistogram(current.h) };
+    this.closed.push(interval);
     current.h.destroy();
+    this.onClose?.(interval);
   }
 }
 

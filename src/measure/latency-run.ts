@@ -31,6 +31,8 @@ import type { ListenerTask, ListenerTaskResult } from './listener-worker.js';
 import { EVENT_HISTOGRAMS, type StaggerRecord, type WriteBatch } from './recorder.js';
 import { attributeShard, DEFAULT_STAGGER_THRESHOLD_MS } from './staggers.js';
 import type { WriterResult, WriterTask } from './writer-worker.js';
+import { earliestOplogSeconds } from '../metrics/oplog-window.js';
+import type { LiveMetrics } from '../metrics/live-metrics.js';
 
 export interface LatencyRunOptions {
   /** Connection string; without it the embedded server is started in a process of its own. */
@@ -61,6 +63,8 @@ export interface LatencyRunOptions {
   /** Ctrl-C: ends the measurement early; the report is still made */
   signal?: AbortSignal;
   onProgress?: (progress: LatencyProgress) => void;
+  /** fed while the run goes (events, writes, lag, latency, stagger, oplog window); exact at the end */
+  metrics?: LiveMetrics;
   /** the resolved target, once known (tests inject faults through it) */
   onTarget?: (info: { uri: string; windowStart?: number }) => void;
   /** called once the measured window has begun */
@@ -153,16 +157,24 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
     // Listeners first: every stream is open before the first write.
     const listenerPorts: MessagePort[] = [];
     const listenerEvents = listenerGroups.map(() => 0);
+    const listenerLastReceipt = listenerGroups.map(() => 0);
+    const listenerToken: (number | undefined)[] = listenerGroups.map(() => undefined);
+    const { metrics } = options;
     const listenerResults = listenerGroups.map((names, g) => {
       const { port1, port2 } = new MessageChannel();
       ports.push(port1);
       listenerPorts.push(port1);
       const ready = once(port1, 'ready');
-      port1.on('message', (m: { type: string; events?: number }) => {
-        if (m.type === 'progress') listenerEvents[g] = m.events ?? 0;
+      port1.on('message', (m: { type: string; events?: number; lastReceiptAt?: number; tokenSeconds?: number; encoded?: string }) => {
+        if (m.type === 'progress') {
+          listenerEvents[g] = m.events ?? 0;
+          listenerLastReceipt[g] = m.lastReceiptAt ?? 0;
+          if (m.tokenSeconds !== undefined) listenerToken[g] = m.tokenSeconds;
+        } else if (m.type === 'latency' && m.encoded) metrics?.addLatency([m.encoded]);
       });
       const task: ListenerTask = {
         uri, db, coll, listeners: names, fullDocument: options.fullDocument, staggerThresholdMs, fenceId, port: port2,
+        ...(metrics ? { liveLatency: true } : {}),
       };
       const result = listenerPool.run(task, { transferList: [port2] }) as Promise<ListenerTaskResult>;
       result.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
@@ -171,15 +183,18 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
     await Promise.all(listenerResults.map((l) => Promise.race([l.ready, l.result.then(() => failedEarly('listener'))])));
 
     const writerRate = options.rate / options.writers;
-    const writerProgress = Array.from({ length: options.writers }, () => ({ issued: 0, behindMs: 0 }));
+    const writerProgress = Array.from({ length: options.writers }, () => ({ issued: 0, behindMs: 0, writes: 0, writeErrors: 0, lastAckAt: 0 }));
     const writers = Array.from({ length: options.writers }, (_, w) => {
       const { port1, port2 } = new MessageChannel();
       ports.push(port1);
       const ready = once(port1, 'ready');
       const done = new Promise<WriterResult>((resolve) => {
-        port1.on('message', (m: { type: string; batch?: WriteBatch; result?: WriterResult; issued?: number; behindMs?: number }) => {
+        type WriterMessage = { type: string; batch?: WriteBatch; result?: WriterResult } & Partial<(typeof writerProgress)[number]>;
+        port1.on('message', (m: WriterMessage) => {
           if (m.type === 'writes') for (const p of listenerPorts) p.postMessage({ type: 'writes', batch: m.batch });
-          else if (m.type === 'progress') writerProgress[w] = { issued: m.issued ?? 0, behindMs: m.behindMs ?? 0 };
+          else if (m.type === 'progress') {
+            writerProgress[w] = { issued: m.issued ?? 0, behindMs: m.behindMs ?? 0, writes: m.writes ?? 0, writeErrors: m.writeErrors ?? 0, lastAckAt: m.lastAckAt ?? 0 };
+          }
           else if (m.type === 'done') resolve(m.result!);
         });
       });
@@ -199,6 +214,24 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
     for (const p of listenerPorts) p.postMessage({ type: 'go', windowStart });
     for (const w of writers) w.port.postMessage({ type: 'go', startAt, windowStart, durationMs: totalMs });
 
+    metrics?.setOplogWindowSource(async () => {
+      const known = listenerToken.filter((t) => t !== undefined);
+      const earliest = known.length === 0 ? undefined : await earliestOplogSeconds(client);
+      return earliest === undefined ? undefined : Math.max(0, Math.min(...known) - earliest);
+    });
+    const feedMetrics = (now: number): void => {
+      if (!metrics) return;
+      const writes = writerProgress.reduce((a, p) => a + p.writes, 0);
+      const writeErrors = writerProgress.reduce((a, p) => a + p.writeErrors, 0);
+      metrics.setEvents(listenerEvents.reduce((a, b) => a + b, 0));
+      metrics.setWrites({ sent: writes, acknowledged: writes - writeErrors, failed: writeErrors });
+      metrics.setSendLag(Math.max(0, ...writerProgress.map((p) => p.behindMs)));
+      // committed writes wait for release when something was acknowledged after a listener's last event
+      const lastAck = Math.max(...writerProgress.map((p) => p.lastAckAt));
+      const oldestReceipt = Math.max(startAt, Math.min(...listenerLastReceipt));
+      metrics.setStagger(lastAck > oldestReceipt ? (now - oldestReceipt) / 1000 : 0);
+    };
+
     let phase: LatencyPhase = 'warmup';
     let measuringSignalled = false;
     const progress = (): void => {
@@ -208,6 +241,7 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
         measuringSignalled = true;
         options.onMeasuring?.({ uri, windowStart });
       }
+      feedMetrics(now);
       options.onProgress?.({
         phase,
         elapsedMs: Math.min(totalMs, Math.max(0, now - startAt)),
@@ -250,6 +284,14 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
       options, uri, target, notes, chunkMap, groups, writerResults, windowStart, endedAt, staggerThresholdMs,
       errors,
     });
+    if (metrics) {
+      // the last scrape says what the report says
+      const e2e = report.histograms.endToEnd!;
+      metrics.setEvents(e2e.summary.count);
+      metrics.replaceLatency(e2e.encoded);
+      metrics.setWrites({ sent: report.rate.writes, acknowledged: report.rate.writes - report.rate.writeErrors, failed: report.rate.writeErrors });
+      metrics.setStagger(0);
+    }
     const intervals = mergeIntervals(
       windowStart,
       [...HISTOGRAM_NAMES, 'staggers'],

@@ -11,6 +11,7 @@
 import type { EventEmitter } from 'node:events';
 import type { MessagePort } from 'node:worker_threads';
 import { MongoClient, type ChangeStream, type Document } from 'mongodb';
+import { resumeTokenSeconds } from '../metrics/oplog-window.js';
 import { epochNow } from '../mutate/timer.js';
 import { ListenerGroupRecorder, type ChangeEventLike, type GroupResult, type WriteBatch } from './recorder.js';
 
@@ -25,6 +26,8 @@ export interface ListenerTask {
   /** `_id` of the document written after the last write: a listener that receives it is complete */
   fenceId: string;
   port: MessagePort;
+  /** post each closed second's endToEnd histogram ({ type: 'latency', encoded }) for live metrics */
+  liveLatency?: boolean;
 }
 
 export interface ListenerTaskResult extends GroupResult {
@@ -58,6 +61,9 @@ export default async function listenerTask(task: ListenerTask): Promise<Listener
           listeners: task.listeners,
           windowStart: message.windowStart,
           staggerThresholdMs: task.staggerThresholdMs,
+          ...(task.liveLatency
+            ? { onInterval: (i) => i.tag === 'endToEnd' && port.postMessage({ type: 'latency', encoded: i.encoded }) }
+            : {}),
         });
         for (const batch of early.splice(0)) recorder.onWrites(batch);
         break;
@@ -72,8 +78,17 @@ export default async function listenerTask(task: ListenerTask): Promise<Listener
   });
 
   const streams: ChangeStream[] = [];
+  const lastReceipt = task.listeners.map(() => 0);
   const progress = setInterval(() => {
-    if (recorder) port.postMessage({ type: 'progress', events: recorder.eventCounts().reduce((a, b) => a + b, 0) });
+    if (!recorder) return;
+    // the stream furthest behind speaks for the group: the oldest last receipt and resume token
+    const tokens = streams.map((s) => resumeTokenSeconds(s.resumeToken)).filter((t) => t !== undefined);
+    port.postMessage({
+      type: 'progress',
+      events: recorder.eventCounts().reduce((a, b) => a + b, 0),
+      lastReceiptAt: Math.min(...lastReceipt),
+      ...(tokens.length > 0 ? { tokenSeconds: Math.min(...tokens) } : {}),
+    });
   }, PROGRESS_MS);
   try {
     await client.connect();
@@ -83,7 +98,7 @@ export default async function listenerTask(task: ListenerTask): Promise<Listener
     task.listeners.forEach((_, index) => {
       const stream = collection.watch([], task.fullDocument ? { fullDocument: 'updateLookup' } : {});
       streams.push(stream);
-      const { open, ended } = runListener(index, stream, task.fenceId, () => recorder, (e) => errors.push(e));
+      const { open, ended } = runListener(index, stream, task.fenceId, () => recorder, (e) => errors.push(e), (at) => (lastReceipt[index] = at));
       opened.push(open);
       done.push(ended);
     });
@@ -117,6 +132,7 @@ function runListener(
   fenceId: string,
   recorder: () => ListenerGroupRecorder | undefined,
   onError: (message: string) => void,
+  onReceipt: (at: number) => void,
 ): { open: Promise<void>; ended: Promise<void> } {
   let replyTime: { t: number } | undefined;
   let openResolve!: () => void;
@@ -148,6 +164,7 @@ function runListener(
         attach();
         if (event.documentKey?._id === fenceId) break;
         recorder()?.onEvent(index, event as ChangeEventLike, receiptAt, replyTime);
+        onReceipt(receiptAt);
       }
     } catch (error) {
       if (!stream.closed) onError(error instanceof Error ? error.message : String(error));

@@ -81,6 +81,8 @@ export interface RecorderOptions {
   /** epoch ms: writes intended before this are the warm-up */
   windowStart: number;
   staggerThresholdMs: number;
+  /** each closed second's interval histogram, as it closes (live metrics) */
+  onInterval?: (interval: IntervalHistogram) => void;
 }
 
 export class ListenerGroupRecorder {
@@ -95,7 +97,7 @@ export class ListenerGroupRecorder {
   private foreign = 0;
 
   constructor(private readonly options: RecorderOptions) {
-    this.intervals = new IntervalRecorder(options.windowStart);
+    this.intervals = new IntervalRecorder(options.windowStart, options.onInterval);
     this.hist = {
       endToEnd: createLatencyMicros(),
       uncorrected: createLatencyMicros(),

@@ -76,6 +76,7 @@ export default async function writerTask(task: WriterTask): Promise<void> {
   const writeAck = createLatencyMicros();
   const result: WriterResult = { writerId: task.writerId, writes: 0, writeErrors: 0, achievedRate: 0, maxBehindMs: 0, writeAck: '', intervals: [] };
   let intervals: IntervalRecorder | undefined;
+  let lastAckAt = 0;
   let buffer: number[] = [];
   let deletes: WriteBatch['deletes'] = [];
   const flush = (): void => {
@@ -109,6 +110,7 @@ export default async function writerTask(task: WriterTask): Promise<void> {
         if (!e.ok) result.writeErrors++;
         else {
           recordMicros(writeAck, (e.doneAt - e.sentAt) * 1000);
+          lastAckAt = e.doneAt;
           intervals!.record('writeAck', e.doneAt, (e.doneAt - e.sentAt) * 1000);
         }
         const behind = e.sentAt - e.intendedAt;
@@ -133,7 +135,8 @@ export default async function writerTask(task: WriterTask): Promise<void> {
       symbolFilter: shareOf(task),
       avoid: task.avoid?.length ? (symbol) => inRanges(task.avoid!, symbol) : undefined,
       onWrite,
-      onProgress: (p) => port.postMessage({ type: 'progress', issued: p.issued, behindMs: p.behindMs }),
+      onProgress: (p) =>
+        port.postMessage({ type: 'progress', issued: p.issued, behindMs: p.behindMs, writes: result.writes, writeErrors: result.writeErrors, lastAckAt }),
       progressIntervalMs: 500,
     });
     const windowEnd = Math.max(epochNow(), windowStart);

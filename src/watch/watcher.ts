@@ -92,6 +92,8 @@ export interface Watcher {
   /** The latest known price of each followed symbol. */
   prices(): Record<string, number>;
   stats(): WatcherStats;
+  /** The stream's current resume token (post-batch: it advances on an idle stream too), if open. */
+  resumeToken(): unknown;
   /** Closes the stream; idempotent. */
   stop(): Promise<void>;
 }
@@ -292,6 +294,7 @@ export function createWatcher(options: WatcherOptions): Watcher {
     done,
     prices: () => ({ ...prices }),
     stats: () => ({ ...stats }),
+    resumeToken: () => stream?.resumeToken ?? lastToken,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { runLatency, type LatencyProgress } from '../../measure/latency-run.js';
+import { metricsFlags, startCommandMetrics } from '../../metrics/flags.js';
 import type { HistogramSummary } from '../../measure/histograms.js';
 import { formatMs } from '../../render/format-latency.js';
 import { breachLines, renderReportSummary } from '../../render/latency-table.js';
@@ -57,6 +58,7 @@ export default class BenchLatency extends TickerCommand {
     'stagger-threshold': durationFlag({ description: 'a gap longer than this with committed writes held back is a stagger', default: 250, defaultHelp: async () => '250ms' }),
     'report-dir': Flags.string({ description: 'directory for the report files', default: 'reports' }),
     'cold-shard': Flags.string({ description: 'keep every write off this shard (sharded clusters): its idle time shows as staggers' }),
+    ...metricsFlags,
     threshold: thresholdFlag({
       description:
         "pass/fail limit, repeatable: <histogram>.<p99|p99.9|max|mean|...>, staggers.<count|max|p99>, rate.<achieved|maxBehind|writeErrors>, lost, duplicated; e.g. 'endToEnd.p99<50ms', 'rate.achieved>=99%'. A breach exits 99",
@@ -70,6 +72,8 @@ export default class BenchLatency extends TickerCommand {
     const json = this.jsonEnabled();
     await requireWritableDir(flags['report-dir'], 'the report'); // now, not after the run
     const progress = !json && process.stderr.isTTY ? progressLine(process.stderr) : undefined;
+    const live = await startCommandMetrics(flags);
+    if (live && !json) process.stderr.write(`metrics: ${live.server.url}\n`);
 
     try {
       const uri = flags.uri?.trim() || undefined;
@@ -88,6 +92,7 @@ export default class BenchLatency extends TickerCommand {
         coldShard: flags['cold-shard'],
         signal: this.stopSignal,
         onProgress: progress?.update,
+        ...(live ? { metrics: live.metrics } : {}),
       });
       progress?.clear();
       if (flags.threshold?.length) report.thresholds = evaluateThresholds(flags.threshold, report);
@@ -116,6 +121,7 @@ export default class BenchLatency extends TickerCommand {
       return summary;
     } finally {
       progress?.clear();
+      await live?.server.close();
     }
   }
 }

@@ -93,7 +93,7 @@ export const helloCommands: CommandTable = {
   ping: () => ({ ok: 1 }),
   buildInfo: buildInfo,
   buildinfo: buildInfo,
-  serverStatus: (_cmd, ctx) => serverStatus(ctx),
+  serverStatus: (cmd, ctx) => serverStatus(ctx, cmd),
   getParameter: (cmd, ctx) => {
     adminOnly(ctx, 'getParameter');
     const known: Document = {
@@ -212,7 +212,7 @@ function adminOnly(ctx: CommandContext, command: string): void {
   if (ctx.db !== 'admin') throw new CommandError(ErrorCode.Unauthorized, `${command} may only be run against the admin database.`);
 }
 
-function serverStatus(ctx: CommandContext): Document {
+function serverStatus(ctx: CommandContext, cmd: Document = {}): Document {
   const { topology } = ctx;
   const mongos = topology.options.role === 'mongos';
   const memory = process.memoryUsage();
@@ -243,6 +243,9 @@ function serverStatus(ctx: CommandContext): Document {
       rbid: 1,
     };
     status.storageEngine = { name: 'inMemory', supportsCommittedReads: true, persistent: false };
+    // As mongod's OplogInfoServerStatus: only when asked ({ oplog: 1 }), the newest and oldest entry times.
+    const { oldest, newest } = ctx.node.oplog;
+    if (cmd.oplog && oldest && newest) status.oplog = { latestOptime: newest.ts, earliestOptime: oldest.ts };
   }
   status.ok = 1;
   return status;
