@@ -9,7 +9,7 @@ export const metricsFlags = {
     min: 0,
     max: 65535,
   }),
-  'metrics-host': Flags.string({ description: 'address the metrics endpoint binds (0.0.0.0 for a Prometheus elsewhere)', default: '127.0.0.1', dependsOn: ['metrics-port'] }),
+  'metrics-host': Flags.string({ description: 'address the metrics endpoint binds (0.0.0.0 for a Prometheus elsewhere)', default: '127.0.0.1' }),
 };
 
 export interface CommandMetrics {
