@@ -116,7 +116,7 @@ export default class BenchLatency extends TickerCommand {
       const breached = breaches(report.thresholds);
       if (breached.length > 0) {
         if (!json) for (const line of breachLines(breached)) process.stderr.write(`${line}\n`);
-        if (!process.exitCode) process.exitCode = THRESHOLD_EXIT_CODE; // the audit (1) and Ctrl-C (130) say more
+        if (!process.exitCode && !interrupted) process.exitCode = THRESHOLD_EXIT_CODE; // the audit (1) and a stop (130/143) say more
       }
       return summary;
     } finally {
