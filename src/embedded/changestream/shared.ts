@@ -17,10 +17,14 @@ export function eventBytes(event: StreamEvent): Uint8Array {
   return (event.bytes ??= BSON.serialize(event.doc, { ignoreUndefined: true }));
 }
 
-/** Entries whose events a shared shape keeps, behind the newest it produced: cursors a little behind reuse them. */
+/**
+ * Entries whose events a shared shape keeps, in a ring by oplog index: cursors up to this far behind the
+ * newest reuse them (a power of two).
+ */
 const KEPT_ENTRIES = 1024;
 
 interface Produced {
+  index: number;
   events: readonly StreamEvent[];
   /** the oplog's end when produced: an updateLookup event holds the document as of then */
   end: number;
@@ -34,7 +38,7 @@ interface Produced {
 export class EventShape {
   readonly transform: (event: Document) => Document | undefined;
   private refs = 0;
-  private readonly produced = new Map<number, Produced>();
+  private produced: Array<Produced | undefined> = [];
   /** an updateLookup event is shareable only while nothing was written after it was produced */
   private readonly lookup: boolean;
 
@@ -47,12 +51,11 @@ export class EventShape {
   eventsAt(index: number, oplog: Oplog, produce: () => StreamEvent[]): readonly StreamEvent[] {
     if (this.refs < 2) return produce();
     const end = oplog.end;
-    const hit = this.produced.get(index);
-    if (hit && (!this.lookup || hit.end === end)) return hit.events;
+    const slot = index & (KEPT_ENTRIES - 1);
+    const hit = this.produced[slot];
+    if (hit && hit.index === index && (!this.lookup || hit.end === end)) return hit.events;
     const events = produce();
-    this.produced.delete(index); // re-inserted last: the map stays in production order
-    this.produced.set(index, { events, end });
-    if (this.produced.size > KEPT_ENTRIES) this.forgetBefore(index - KEPT_ENTRIES);
+    this.produced[slot] = { index, events, end };
     return events;
   }
 
@@ -64,15 +67,8 @@ export class EventShape {
   /** One cursor of this shape closed; the last one takes the shape and its kept events with it. */
   release(): void {
     if (--this.refs > 0) return;
-    this.produced.clear();
+    this.produced = [];
     this.registry.forget(this);
-  }
-
-  private forgetBefore(oldest: number): void {
-    for (const index of this.produced.keys()) {
-      if (index >= oldest && this.produced.size <= 2 * KEPT_ENTRIES) break;
-      if (index < oldest) this.produced.delete(index);
-    }
   }
 }
 
