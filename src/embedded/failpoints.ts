@@ -22,9 +22,10 @@ interface Armed {
 
 /**
  * Fail points other than failCommand, by name. Their data has no `failCommands` list; the code that owns the
- * failure point consumes them with `take(name)` (failGetMoreAfterCursorCheckout: a change-stream getMore).
+ * failure point consumes them with `take(name)` (failGetMoreAfterCursorCheckout: a change-stream getMore;
+ * maxTimeAlwaysTimeOut: any command that sets maxTimeMS fails with MaxTimeMSExpired).
  */
-const NAMED_FAIL_POINTS = new Set(['failGetMoreAfterCursorCheckout']);
+const NAMED_FAIL_POINTS = new Set(['failGetMoreAfterCursorCheckout', 'maxTimeAlwaysTimeOut']);
 
 /** MongoDB's test-only fail points; `failCommand` is the one drivers' tests and ticker's tests use. */
 export class FailPoints {

@@ -5,8 +5,10 @@ import { mongodCommands } from './commands/index.js';
 import type { CommandContext, CommandTable, ConnectionState } from './commands/context.js';
 import { CursorRegistry } from './cursors.js';
 import { DataNode } from './data-node.js';
-import { CommandError, ErrorCode } from './errors.js';
+import { CODE_NAMES, CommandError, ErrorCode } from './errors.js';
+import { mingoError } from './storage/mingo-errors.js';
 import { FailPoints } from './failpoints.js';
+import { Deadline, MAX_TIME_MS_EXPIRED, parseMaxTimeMS, unlimited } from './exec/deadline.js';
 import { FaultInjector } from './faults.js';
 import { RetryableWrites } from './retryable-writes.js';
 import { errorLabelsFor } from './transactions/labels.js';
@@ -201,12 +203,13 @@ export class WireServer {
     await this.faults.gate();
     const name = Object.keys(cmd)[0];
     const db = typeof cmd.$db === 'string' ? cmd.$db : 'admin';
-    const ctx: CommandContext = { db, node: this.node, topology: this.topology, cursors: this.cursors, failPoints: this.failPoints, conn, sessions: this.sessions };
+    const ctx: CommandContext = { db, node: this.node, topology: this.topology, cursors: this.cursors, failPoints: this.failPoints, conn, sessions: this.sessions, deadline: unlimited() };
     let retryKey: string | undefined;
     let scope: CommandScope | undefined;
     let reply: Document;
     try {
       this.auth.check(name, conn);
+      ctx.deadline = commandDeadline(name, cmd, conn, this.failPoints);
       if (cmd.$clusterTime?.clusterTime) this.node.clock.advanceTo(cmd.$clusterTime.clusterTime);
       retryKey = this.retryableWrites.keyOf(name, cmd);
       const failure = this.failPoints.check(name, conn.clientMetadata?.application?.name);
@@ -234,6 +237,7 @@ export class WireServer {
       if (failure?.writeConcernError) reply = withWriteConcernError(reply, failure.writeConcernError, failure.errorLabels ?? errorLabelsFor(name, cmd, undefined, failure.writeConcernError.code));
     } catch (err) {
       scope?.failed();
+      if (!(err instanceof CommandError)) this.log(`command ${name} on connection ${conn.id} failed: ${(err as Error)?.stack ?? String(err)}`);
       reply = errorReply(err, name, cmd);
     }
     // As in mongod, a getMore interrupted by its client going away takes its cursor with it.
@@ -267,9 +271,30 @@ export class WireServer {
 }
 
 /** The error reply, labelled as mongod labels it (unless whoever raised it chose the labels: a fail point). */
+/**
+ * The command's deadline from its maxTimeMS (getMore's maxTimeMS is an await time for tailable cursors, not a
+ * limit). With the `maxTimeAlwaysTimeOut` fail point on, a command that sets maxTimeMS times out at once.
+ */
+function commandDeadline(name: string, cmd: Document, conn: ConnectionState, failPoints: FailPoints): Deadline {
+  if (name === 'getMore') return new Deadline(Infinity, conn.closed);
+  const maxTimeMS = parseMaxTimeMS(cmd, name);
+  if (maxTimeMS > 0 && failPoints.take('maxTimeAlwaysTimeOut')) throw new CommandError(MAX_TIME_MS_EXPIRED, 'operation exceeded time limit');
+  return Deadline.after(maxTimeMS, conn.closed);
+}
+
+/**
+ * Our own errors that carry a MongoDB code keep their text; anything else (a JavaScript TypeError from an
+ * argument of the wrong type, say) is mapped to mongod's code without ever showing JavaScript's text.
+ */
+function asCommandError(err: unknown): CommandError {
+  if (err instanceof CommandError) return err;
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'number' && CODE_NAMES[code] !== undefined && err instanceof Error) return new CommandError(code, err.message);
+  return mingoError(err);
+}
+
 function errorReply(err: unknown, name: string, cmd: Document): Document {
-  const error = err instanceof CommandError ? err
-    : new CommandError(typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1, (err as Error).message ?? String(err));
+  const error = asCommandError(err);
   if (!error.fixedLabels && error.labels.length === 0) error.labels.push(...errorLabelsFor(name, cmd, error.code, undefined));
   return error.toReply();
 }

@@ -1,7 +1,7 @@
 import type { Document } from 'bson';
 import { Aggregator } from 'mingo';
 import { CommandError, ErrorCode } from '../errors.js';
-import { MINGO_OPTIONS, compileFilter } from '../storage/query.js';
+import { MINGO_OPTIONS, compileFilter, linearPipeline } from '../storage/query.js';
 import { sameValue } from '../storage/update.js';
 
 const ALLOWED_STAGES = new Set(['$match', '$project', '$addFields', '$set', '$unset', '$replaceRoot', '$replaceWith', '$redact']);
@@ -37,7 +37,7 @@ export function compileEventPipeline(stages: Document[]): (event: Document) => D
   }
   let aggregator: Aggregator;
   try {
-    aggregator = new Aggregator(stages, MINGO_OPTIONS);
+    aggregator = new Aggregator(linearPipeline(stages), MINGO_OPTIONS);
   } catch (err) {
     throw new CommandError(ErrorCode.BadValue, (err as Error).message);
   }

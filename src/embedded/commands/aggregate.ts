@@ -6,6 +6,7 @@ import type { BeforeChangeMode, FullDocumentMode } from '../changestream/events.
 import type { StreamScope } from '../changestream/scope.js';
 import { CommandError, ErrorCode, badValue } from '../errors.js';
 import { runPipeline } from '../storage/query.js';
+import { runPipelineInSlices } from '../exec/pipeline.js';
 import type { CommandContext, CommandTable } from './context.js';
 import { firstBatch } from './batches.js';
 import { checkFirstStageOnly, collStatsStageDoc, parseCollStatsStage } from './stats.js';
@@ -34,14 +35,14 @@ function aggregate(cmd: Document, ctx: CommandContext): Document | Promise<Docum
     const rest = pipeline.slice(1);
     return firstBatch(ctx, `${ctx.db}.${target}`, rest.length > 0 ? runPipeline(stats, rest) : stats, cmd.cursor?.batchSize);
   }
-  const source = typeof target === 'string' ? [...(ctx.node.catalog.get(ctx.db, target)?.docs.values() ?? [])] : [];
+  const source = typeof target === 'string' ? ctx.node.catalog.get(ctx.db, target)?.docs.values() ?? [] : [];
   if (target === 1 && pipeline[0] && !('$documents' in pipeline[0]) && !('$currentOp' in pipeline[0])) {
     throw new CommandError(ErrorCode.InvalidNamespace, "{aggregate: 1} is not valid for '$match'; a collection is required.");
   }
   const resolver = (name: string) => [...(ctx.node.catalog.get(ctx.db, name)?.docs.values() ?? [])];
   const ns = typeof target === 'string' ? `${ctx.db}.${target}` : `${ctx.db}.$cmd.aggregate`;
-  const docs = runPipeline(source, pipeline.filter((s: Document) => !('$currentOp' in s)), resolver);
-  return firstBatch(ctx, ns, docs, cmd.cursor?.batchSize);
+  return runPipelineInSlices(source, pipeline.filter((s: Document) => !('$currentOp' in s)), ctx.deadline, { collectionResolver: resolver })
+    .then((docs) => firstBatch(ctx, ns, docs, cmd.cursor?.batchSize));
 }
 
 function scopeOf(cmd: Document, ctx: CommandContext, spec: Document): StreamScope {

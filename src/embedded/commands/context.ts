@@ -1,6 +1,7 @@
 import type { Document } from 'bson';
 import type { CursorRegistry } from '../cursors.js';
 import type { DataNode } from '../data-node.js';
+import type { Deadline } from '../exec/deadline.js';
 import type { FailPoints } from '../failpoints.js';
 import type { Topology } from '../topology.js';
 import type { SessionTransactions } from '../transactions/sessions.js';
@@ -30,6 +31,8 @@ export interface CommandContext {
   sessions?: SessionTransactions;
   /** The transaction this command runs in (ctx.node is then its view of the data). */
   transaction?: Transaction;
+  /** The command's maxTimeMS and its connection's end: long loops yield and check it in slices. */
+  deadline: Deadline;
 }
 
 export type CommandHandler = (cmd: Document, ctx: CommandContext) => Document | Promise<Document>;

@@ -5,6 +5,9 @@ import { applyUpdate, isReplacement } from '../storage/update.js';
 import { withIdFirst } from '../storage/document.js';
 import { collectionArg, type CommandContext, type CommandTable } from './context.js';
 import { firstBatch, nextBatch } from './batches.js';
+import { CHECK_EVERY, MAX_TIME_MS_EXPIRED, type Deadline } from '../exec/deadline.js';
+import { findInSlices, matchInSlices } from '../exec/scan.js';
+import { deleteInSlices, updateInSlices } from '../exec/writes.js';
 
 interface WriteError { index: number; code: number; errmsg: string; [extra: string]: unknown }
 
@@ -23,6 +26,28 @@ function eachStatement<T>(statements: T[], ordered: boolean, apply: (s: T, i: nu
   return errors;
 }
 
+/**
+ * eachStatement for many statements or slow ones: yields between slices, and when the command's time is
+ * up (MaxTimeMSExpired) reports it at that statement and stops, ordered or not.
+ */
+async function eachStatementInSlices<T>(statements: T[], ordered: boolean, apply: (s: T, i: number) => void | Promise<void>, deadline: Deadline): Promise<WriteError[]> {
+  const errors: WriteError[] = [];
+  for (let i = 0; i < statements.length; i++) {
+    try {
+      if (deadline.tick()) await deadline.pause();
+      await apply(statements[i], i);
+    } catch (err) {
+      if (!(err instanceof CommandError)) throw err;
+      errors.push({ index: i, code: err.code, ...err.extra, errmsg: err.message });
+      if (ordered || err.code === MAX_TIME_MS_EXPIRED) break;
+    }
+  }
+  return errors;
+}
+
+/** True when the command runs inside a multi-statement transaction (its writes take the node's one-step path). */
+const inTransaction = (cmd: Document) => cmd.autocommit === false;
+
 function writeReply(reply: Document, errors: WriteError[]): Document {
   if (errors.length > 0) reply.writeErrors = errors;
   reply.ok = 1;
@@ -35,56 +60,54 @@ function statementsOf(cmd: Document, field: string): Document[] {
   return value;
 }
 
-function insert(cmd: Document, ctx: CommandContext): Document {
+function insert(cmd: Document, ctx: CommandContext): Document | Promise<Document> {
   const coll = collectionArg(cmd, 'insert');
   const docs = statementsOf(cmd, 'documents');
   let n = 0;
-  const errors = eachStatement(docs, cmd.ordered !== false, (doc) => {
+  const one = (doc: Document) => {
     ctx.node.insert(ctx.db, coll, doc);
     n++;
-  });
-  return writeReply({ n }, errors);
+  };
+  // Few documents: applied in one go (the hot path of single inserts has no slicing at all).
+  if (docs.length <= CHECK_EVERY) return writeReply({ n }, eachStatement(docs, cmd.ordered !== false, one));
+  return eachStatementInSlices(docs, cmd.ordered !== false, one, ctx.deadline).then((errors) => writeReply({ n }, errors));
 }
 
-function update(cmd: Document, ctx: CommandContext): Document {
+async function update(cmd: Document, ctx: CommandContext): Promise<Document> {
   const coll = collectionArg(cmd, 'update');
   const updates = statementsOf(cmd, 'updates');
   let n = 0;
   let nModified = 0;
   const upserted: Document[] = [];
-  const errors = eachStatement(updates, cmd.ordered !== false, (stmt, index) => {
+  const errors = await eachStatementInSlices(updates, cmd.ordered !== false, async (stmt, index) => {
     if (stmt.q === undefined || stmt.u === undefined) throw new CommandError(ErrorCode.FailedToParse, "BSON field 'update.updates.q' is missing but a required field");
-    const outcome = ctx.node.update(ctx.db, coll, stmt as never);
+    const outcome = await updateInSlices(ctx.node, ctx.db, coll, stmt as never, ctx.deadline, inTransaction(cmd));
     n += outcome.n;
     nModified += outcome.nModified;
     if (outcome.upserted !== undefined) upserted.push({ index, _id: outcome.upserted });
-  });
+  }, ctx.deadline);
   return writeReply({ n, nModified, upserted: upserted.length > 0 ? upserted : undefined }, errors);
 }
 
-function del(cmd: Document, ctx: CommandContext): Document {
+async function del(cmd: Document, ctx: CommandContext): Promise<Document> {
   const coll = collectionArg(cmd, 'delete');
   const deletes = statementsOf(cmd, 'deletes');
   let n = 0;
-  const errors = eachStatement(deletes, cmd.ordered !== false, (stmt) => {
+  const errors = await eachStatementInSlices(deletes, cmd.ordered !== false, async (stmt) => {
     if (stmt.limit !== 0 && stmt.limit !== 1) throw badValue('The limit field in delete objects must be 0 or 1');
-    n += ctx.node.delete(ctx.db, coll, stmt.q ?? {}, stmt.limit);
-  });
+    n += await deleteInSlices(ctx.node, ctx.db, coll, stmt.q ?? {}, stmt.limit, ctx.deadline, inTransaction(cmd));
+  }, ctx.deadline);
   return writeReply({ n }, errors);
 }
 
-function find(cmd: Document, ctx: CommandContext): Document {
+async function find(cmd: Document, ctx: CommandContext): Promise<Document> {
   const coll = collectionArg(cmd, 'find');
   const collection = ctx.node.catalog.get(ctx.db, coll);
   const limit = typeof cmd.limit === 'number' ? Math.trunc(cmd.limit) : 0;
   const skip = typeof cmd.skip === 'number' ? cmd.skip : 0;
   if (skip < 0) throw badValue(`BSON field 'skip' value must be >= 0, actual value '${skip}'`);
   if (typeof cmd.batchSize === 'number' && cmd.batchSize < 0) throw badValue(`BSON field 'batchSize' value must be >= 0, actual value '${cmd.batchSize}'`);
-  const simple = !cmd.sort && !skip && !cmd.projection;
-  let docs: Document[];
-  if (!collection) docs = [];
-  else if (simple) docs = [...ctx.node.match(collection, cmd.filter, Math.abs(limit))];
-  else docs = runFind(collection.docs.values(), { filter: cmd.filter, sort: cmd.sort, projection: cmd.projection, skip, limit });
+  const docs = await findInSlices(ctx.node, collection, { filter: cmd.filter, sort: cmd.sort, projection: cmd.projection, skip, limit }, ctx.deadline);
   // A negative limit is the legacy spelling of "limit + singleBatch".
   const single = cmd.singleBatch === true || limit < 0;
   const batchSize = limit < 0 ? Math.min(-limit, typeof cmd.batchSize === 'number' && cmd.batchSize > 0 ? cmd.batchSize : -limit) : cmd.batchSize;
@@ -106,21 +129,22 @@ function killCursors(cmd: Document, ctx: CommandContext): Document {
   return { cursorsKilled: killed, cursorsNotFound: notFound, cursorsAlive: [], cursorsUnknown: [], ok: 1 };
 }
 
-function count(cmd: Document, ctx: CommandContext): Document {
+async function count(cmd: Document, ctx: CommandContext): Promise<Document> {
   const collection = ctx.node.catalog.get(ctx.db, collectionArg(cmd, 'count'));
   if (!collection) return { n: 0, ok: 1 };
-  let n = !cmd.query || Object.keys(cmd.query).length === 0 ? collection.docs.size : [...ctx.node.match(collection, cmd.query)].length;
+  let n = !cmd.query || Object.keys(cmd.query).length === 0 ? collection.docs.size : (await matchInSlices(ctx.node, collection, cmd.query, 0, ctx.deadline)).length;
   n = Math.max(0, n - (cmd.skip ?? 0));
   if (cmd.limit) n = Math.min(n, Math.abs(cmd.limit));
   return { n, ok: 1 };
 }
 
-function distinct(cmd: Document, ctx: CommandContext): Document {
+async function distinct(cmd: Document, ctx: CommandContext): Promise<Document> {
   const collection = ctx.node.catalog.get(ctx.db, collectionArg(cmd, 'distinct'));
   if (typeof cmd.key !== 'string') throw new CommandError(ErrorCode.FailedToParse, "BSON field 'distinct.key' is missing but a required field");
   const values: unknown[] = [];
   const seen = new Set<string>();
-  for (const doc of collection ? ctx.node.match(collection, cmd.query) : []) {
+  for (const doc of await matchInSlices(ctx.node, collection, cmd.query, 0, ctx.deadline)) {
+    if (ctx.deadline.tick()) await ctx.deadline.pause();
     for (const value of valuesAt(doc, cmd.key)) {
       const key = JSON.stringify(value);
       if (!seen.has(key)) {
@@ -142,12 +166,12 @@ function valuesAt(doc: unknown, path: string): unknown[] {
   return valuesAt(value, rest.join('.'));
 }
 
-function findAndModify(cmd: Document, ctx: CommandContext): Document {
+async function findAndModify(cmd: Document, ctx: CommandContext): Promise<Document> {
   const coll = collectionArg(cmd, 'findAndModify' in cmd ? 'findAndModify' : 'findandmodify');
   const collection = ctx.node.catalog.get(ctx.db, coll);
   const projection = cmd.fields ?? cmd.projection;
   const project = (doc: Document | null) => (doc && projection ? runFind([doc], { projection })[0] : doc);
-  const [target] = collection ? runFind(collection.docs.values(), { filter: cmd.query, sort: cmd.sort, limit: 1 }) : [];
+  const [target] = await findInSlices(ctx.node, collection, { filter: cmd.query, sort: cmd.sort, limit: 1 }, ctx.deadline);
   if (cmd.remove) {
     if (cmd.update) throw new CommandError(ErrorCode.FailedToParse, 'Cannot specify both an update and remove=true');
     if (target) ctx.node.deleteDocument(collection!, target);

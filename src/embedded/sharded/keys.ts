@@ -23,6 +23,7 @@ export function canonicalType(value: unknown): number {
     case 'MaxKey': return CANONICAL.maxKey;
     case 'Long': case 'Int32': case 'Double': case 'Decimal128': return CANONICAL.number;
     case 'Timestamp': return CANONICAL.timestamp;
+    case 'BSONRegExp': return CANONICAL.regex;
     case 'ObjectId': return CANONICAL.objectId;
     case 'Binary': return CANONICAL.binData;
     case 'BSONRegExp': return CANONICAL.regex;

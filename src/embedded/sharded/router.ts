@@ -12,6 +12,7 @@ import { CommandError, ErrorCode, badValue } from '../errors.js';
 import { withIdFirst } from '../storage/document.js';
 import { sameValue } from '../storage/update.js';
 import { runFind, runPipeline } from '../storage/query.js';
+import { isRegexValue } from '../storage/regex.js';
 import type { ShardedCollection } from './chunks.js';
 import { splitNs, type ShardingCatalog } from './cluster.js';
 import { configCollection } from './config-db.js';
@@ -469,12 +470,12 @@ export function shardHost(rc: RouterContext, shard: Shard): string {
  */
 export function targetsOf(meta: ShardedCollection, filter: Document | undefined): { targets: number[]; exact: boolean } {
   const id = filter?._id;
-  if (id !== undefined) {
+  if (id !== undefined && !isRegexValue(id)) {
     const operator = id !== null && typeof id === 'object' && !Array.isArray(id) && Object.keys(id).some((k) => k.startsWith('$'));
     if (!operator) return { targets: [meta.chunks.shardOf(id)], exact: true };
     const keys = Object.keys(id);
     if (keys.length === 1 && keys[0] === '$eq') return { targets: [meta.chunks.shardOf(id.$eq)], exact: true };
-    if (keys.length === 1 && keys[0] === '$in' && Array.isArray(id.$in) && !id.$in.some((v: unknown) => v instanceof RegExp)) {
+    if (keys.length === 1 && keys[0] === '$in' && Array.isArray(id.$in) && !id.$in.some(isRegexValue)) {
       const set = new Set<number>(id.$in.map((v: unknown) => meta.chunks.shardOf(v)));
       return { targets: [...set].sort((a, b) => a - b), exact: false };
     }

@@ -1,18 +1,31 @@
 import type { Document } from 'bson';
 import { Aggregator, Query } from 'mingo';
-import { badValue } from '../errors.js';
+import { Context } from 'mingo/core';
+import { LINEAR_EXPRESSION_OPERATORS, LINEAR_QUERY_OPERATORS } from './regex-operators.js';
+import { linearFilter, linearPipeline } from './regex-rewrite.js';
+import { mingoError } from './mingo-errors.js';
 
-// mingo's own options: compare BSON values by their string form, never run user JavaScript.
-export const MINGO_OPTIONS = { idKey: '_id', scriptEnabled: false, useStrictMode: true } as const;
+export { mingoError };
+
+// mingo's own options: compare BSON values by their string form, never run user JavaScript; regexes run on
+// RE2 through our operators (regex-rewrite.ts puts every regex of a filter or pipeline behind them).
+export const MINGO_OPTIONS = {
+  idKey: '_id',
+  scriptEnabled: false,
+  useStrictMode: true,
+  context: Context.init({ query: LINEAR_QUERY_OPERATORS, expression: LINEAR_EXPRESSION_OPERATORS }),
+} as const;
+
+export { linearFilter, linearPipeline };
 
 /** A compiled filter; an invalid filter is MongoDB's BadValue. */
 export function compileFilter(filter: Document | undefined): (doc: Document) => boolean {
   if (!filter || Object.keys(filter).length === 0) return () => true;
   try {
-    const query = new Query(filter, MINGO_OPTIONS);
+    const query = new Query(linearFilter(filter), MINGO_OPTIONS);
     return (doc) => query.test(doc);
   } catch (err) {
-    throw badValue((err as Error).message);
+    throw mingoError(err);
   }
 }
 
@@ -49,8 +62,8 @@ export function runFind(source: Iterable<Document>, options: FindOptions): Docum
 
 export function runPipeline(source: Iterable<Document>, pipeline: Document[], collectionResolver?: (name: string) => Document[]): Document[] {
   try {
-    return new Aggregator(pipeline, { ...MINGO_OPTIONS, collectionResolver }).run([...source]) as Document[];
+    return new Aggregator(linearPipeline(pipeline), { ...MINGO_OPTIONS, collectionResolver }).run([...source]) as Document[];
   } catch (err) {
-    throw badValue((err as Error).message);
+    throw mingoError(err);
   }
 }

@@ -3,7 +3,11 @@ import { Aggregator } from 'mingo';
 import * as UPDATE_OPERATORS from 'mingo/operators/update';
 import { CommandError, ErrorCode, badValue } from '../errors.js';
 import { cloneDocument, isPlainObject } from './document.js';
-import { MINGO_OPTIONS } from './query.js';
+import { MINGO_OPTIONS, linearFilter, linearPipeline } from './query.js';
+import { updateOperatorOptions } from './regex-operators.js';
+
+/** Options for mingo's update operators, with regexes on RE2 (built on first use). */
+let updateOptions: unknown;
 
 export type UpdateSpec = Document | Document[];
 
@@ -17,7 +21,7 @@ export function isReplacement(u: UpdateSpec): boolean {
   return keys.length === 0 || !keys[0].startsWith('$');
 }
 
-type UpdateOperator = (expr: unknown, arrayFilters: Document[]) => (doc: Document) => unknown;
+type UpdateOperator = (expr: unknown, arrayFilters: Document[], options?: unknown) => (doc: Document) => unknown;
 
 /** Two operators on one path, or on a path and its prefix: MongoDB's ConflictingUpdateOperators (40). */
 function checkConflicts(u: Document): void {
@@ -47,7 +51,7 @@ function checkModifier(u: Document): void {
  */
 export function applyUpdate(doc: Document, u: UpdateSpec, arrayFilters?: Document[]): Document {
   if (isPipelineUpdate(u)) {
-    const [out] = new Aggregator(u, MINGO_OPTIONS).run([cloneDocument(doc)]) as Document[];
+    const [out] = new Aggregator(linearPipeline(u), MINGO_OPTIONS).run([cloneDocument(doc)]) as Document[];
     assertSameId(doc, out);
     return out;
   }
@@ -67,7 +71,12 @@ export function applyUpdate(doc: Document, u: UpdateSpec, arrayFilters?: Documen
     for (const [op, expr] of Object.entries(operators)) {
       const operator = Object.hasOwn(UPDATE_OPERATORS, op) ? (UPDATE_OPERATORS as unknown as Record<string, UpdateOperator>)[op] : undefined;
       if (!operator) throw new Error(`Unknown update operator: '${op}'.`);
-      operator(expr, arrayFilters ?? [])(next);
+      if (op === '$pull' || arrayFilters?.length) {
+        updateOptions ??= updateOperatorOptions(MINGO_OPTIONS);
+        operator(op === '$pull' ? linearPullSpec(expr as Document) : expr, (arrayFilters ?? []).map(linearFilter), updateOptions)(next);
+      } else {
+        operator(expr, [])(next);
+      }
     }
   } catch (err) {
     if (err instanceof CommandError) throw err;
@@ -75,6 +84,16 @@ export function applyUpdate(doc: Document, u: UpdateSpec, arrayFilters?: Documen
   }
   assertSameId(doc, next);
   return next;
+}
+
+/** `$pull` conditions with their regexes on RE2: a condition on the element itself, or a query on its fields. */
+function linearPullSpec(expr: Document): Document {
+  const out: Document = {};
+  for (const [path, condition] of Object.entries(expr)) {
+    const onElement = !isPlainObject(condition) || Object.keys(condition).some((k) => k.startsWith('$'));
+    out[path] = onElement ? linearFilter({ k: condition }).k : linearFilter(condition);
+  }
+  return out;
 }
 
 /**

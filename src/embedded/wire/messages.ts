@@ -15,8 +15,9 @@ export interface Request {
   exhaustAllowed: boolean;
 }
 
-// Values stay close to what the client sent: int64 stays a number when it fits.
-const DESERIALIZE = { promoteLongs: true, promoteValues: true, promoteBuffers: false, validation: { utf8: true } } as const;
+// Values stay close to what the client sent: int64 stays a number when it fits. Regexes stay BSON regexes
+// (pattern and options as sent): never compiled by JavaScript, whose engine backtracks and whose syntax differs.
+const DESERIALIZE = { promoteLongs: true, promoteValues: true, promoteBuffers: false, bsonRegExp: true, validation: { utf8: true } } as const;
 
 function readDocument(frame: Buffer, offset: number, end: number): { doc: Document; next: number } {
   if (offset + 5 > end) throw new ProtocolViolation('truncated BSON document');
