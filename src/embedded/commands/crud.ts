@@ -69,7 +69,10 @@ function insert(cmd: Document, ctx: CommandContext): Document | Promise<Document
     n++;
   };
   // Few documents: applied in one go (the hot path of single inserts has no slicing at all).
-  if (docs.length <= CHECK_EVERY) return writeReply({ n }, eachStatement(docs, cmd.ordered !== false, one));
+  if (docs.length <= CHECK_EVERY) {
+    const errors = eachStatement(docs, cmd.ordered !== false, one);
+    return writeReply({ n }, errors);
+  }
   return eachStatementInSlices(docs, cmd.ordered !== false, one, ctx.deadline).then((errors) => writeReply({ n }, errors));
 }
 
