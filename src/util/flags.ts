@@ -38,7 +38,8 @@ export const durationFlag: typeof durationFlagBase = ((options: { default?: unkn
 export function parsePositiveInt(input: string, bound?: Bound): number {
   const text = input.trim().replaceAll('_', '');
   const value = /^\+?\d+(\.\d+)?(e\+?\d+)?$/i.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isFinite(value) || !Number.isInteger(value) || value <= 0) {
+  // 1e400 reads as Infinity: above any bound, so it gets the bound's message.
+  if (Number.isNaN(value) || value <= 0 || (Number.isFinite(value) && !Number.isInteger(value))) {
     throw new Error(`expected a whole number above zero, got "${input}"`);
   }
   if (bound && value > bound.max) throw new Error(`got "${input}"; ${describeBound(bound)}`);
