@@ -54,8 +54,8 @@ describe('help follows oclif conventions', () => {
     assert.equal(short.stdout, viaHelp.stdout);
     assert.equal(short.stdout.split('Load the stock data set into an empty collection.').length - 1, 1, 'the summary shown once');
     assert.match(short.stdout, /EXAMPLES\n {2}Load the small data set into market\.stocksymbols on the default address\n\n {4}\$ ticker load\n/);
-    assert.match(bench.stdout, /--duration=<duration> +\[default: 10s\]/);
-    assert.match(bench.stdout, /--warmup=<duration> +\[default: 2s\]/);
+    assert.match(bench.stdout, /--duration=<duration>\s+\[default: 10s\]/);
+    assert.match(bench.stdout, /--warmup=<duration>\s+\[default: 2s\]/);
     assert.doesNotMatch(bench.stdout, /default: 10000/);
     // No example waits for a server to die (`server --port 0 | head -1` blocked until it did).
     assert.doesNotMatch(server.stdout, /server --port 0 \| head/);
