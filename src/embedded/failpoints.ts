@@ -11,6 +11,8 @@ export interface FailCommandData {
   writeConcernError?: Document;
   appName?: string;
   errmsg?: string;
+  /** onPrimaryTransactionalWrite: fail the statement with this code before it commits. */
+  failBeforeCommitExceptionCode?: number;
 }
 
 interface Armed {
@@ -23,9 +25,10 @@ interface Armed {
 /**
  * Fail points other than failCommand, by name. Their data has no `failCommands` list; the code that owns the
  * failure point consumes them with `take(name)` (failGetMoreAfterCursorCheckout: a change-stream getMore;
- * maxTimeAlwaysTimeOut: any command that sets maxTimeMS fails with MaxTimeMSExpired).
+ * maxTimeAlwaysTimeOut: any command that sets maxTimeMS fails with MaxTimeMSExpired;
+ * onPrimaryTransactionalWrite: each statement of a retryable write).
  */
-const NAMED_FAIL_POINTS = new Set(['failGetMoreAfterCursorCheckout', 'maxTimeAlwaysTimeOut']);
+const NAMED_FAIL_POINTS = new Set(['failGetMoreAfterCursorCheckout', 'maxTimeAlwaysTimeOut', 'onPrimaryTransactionalWrite']);
 
 /** MongoDB's test-only fail points; `failCommand` is the one drivers' tests and ticker's tests use. */
 export class FailPoints {

@@ -231,14 +231,19 @@ export class WireServer {
         scope = this.sessions.scope(name, cmd, conn.user);
         ctx.node = scope.node;
         ctx.transaction = scope.transaction;
+        if (retryKey) ctx.retry = this.retryableWrites.log(retryKey);
         reply = scope.finish(await this.dispatch(name, cmd, ctx));
-        if (retryKey && reply.ok === 1) this.retryableWrites.remember(retryKey, reply);
+        if (retryKey && reply.ok === 1 && !ctx.retry?.incomplete) this.retryableWrites.remember(retryKey, reply);
       }
       if (failure?.writeConcernError) reply = withWriteConcernError(reply, failure.writeConcernError, failure.errorLabels ?? errorLabelsFor(name, cmd, undefined, failure.writeConcernError.code));
     } catch (err) {
       scope?.failed();
       if (!(err instanceof CommandError)) this.log(`command ${name} on connection ${conn.id} failed: ${(err as Error)?.stack ?? String(err)}`);
       reply = errorReply(err, name, cmd);
+    }
+    if (ctx.retry?.dropReply) {
+      socket.destroy();
+      return undefined;
     }
     // As in mongod, a getMore interrupted by its client going away takes its cursor with it.
     if (name === 'getMore' && conn.closed.aborted) this.cursors.kill(Number(cmd.getMore));

@@ -3,6 +3,7 @@ import type { CursorRegistry } from '../cursors.js';
 import type { DataNode } from '../data-node.js';
 import type { Deadline } from '../exec/deadline.js';
 import type { FailPoints } from '../failpoints.js';
+import type { StatementLog } from '../retryable-writes.js';
 import type { Topology } from '../topology.js';
 import type { SessionTransactions } from '../transactions/sessions.js';
 import type { Transaction } from '../transactions/transaction.js';
@@ -33,6 +34,8 @@ export interface CommandContext {
   transaction?: Transaction;
   /** The command's maxTimeMS and its connection's end: long loops yield and check it in slices. */
   deadline: Deadline;
+  /** A retryable write's statements (set for writes with lsid and txnNumber outside transactions). */
+  retry?: StatementLog;
 }
 
 export type CommandHandler = (cmd: Document, ctx: CommandContext) => Document | Promise<Document>;

@@ -3,6 +3,7 @@ import { CommandError, ErrorCode, badValue } from '../errors.js';
 import { runFind } from '../storage/query.js';
 import { applyUpdate, isReplacement } from '../storage/update.js';
 import { withIdFirst } from '../storage/document.js';
+import { runStatement } from '../retryable-writes.js';
 import { collectionArg, type CommandContext, type CommandTable } from './context.js';
 import { firstBatch, nextBatch } from './batches.js';
 import { CHECK_EVERY, MAX_TIME_MS_EXPIRED, type Deadline } from '../exec/deadline.js';
@@ -64,8 +65,8 @@ function insert(cmd: Document, ctx: CommandContext): Document | Promise<Document
   const coll = collectionArg(cmd, 'insert');
   const docs = statementsOf(cmd, 'documents');
   let n = 0;
-  const one = (doc: Document) => {
-    ctx.node.insert(ctx.db, coll, doc);
+  const one = (doc: Document, index: number) => {
+    runStatement(ctx, index, () => ctx.node.insert(ctx.db, coll, doc));
     n++;
   };
   // Few documents: applied in one go (the hot path of single inserts has no slicing at all).
@@ -84,7 +85,7 @@ async function update(cmd: Document, ctx: CommandContext): Promise<Document> {
   const upserted: Document[] = [];
   const errors = await eachStatementInSlices(updates, cmd.ordered !== false, async (stmt, index) => {
     if (stmt.q === undefined || stmt.u === undefined) throw new CommandError(ErrorCode.FailedToParse, "BSON field 'update.updates.q' is missing but a required field");
-    const outcome = await updateInSlices(ctx.node, ctx.db, coll, stmt as never, ctx.deadline, inTransaction(cmd));
+    const outcome = await runStatement(ctx, index, () => updateInSlices(ctx.node, ctx.db, coll, stmt as never, ctx.deadline, inTransaction(cmd)));
     n += outcome.n;
     nModified += outcome.nModified;
     if (outcome.upserted !== undefined) upserted.push({ index, _id: outcome.upserted });
@@ -96,9 +97,9 @@ async function del(cmd: Document, ctx: CommandContext): Promise<Document> {
   const coll = collectionArg(cmd, 'delete');
   const deletes = statementsOf(cmd, 'deletes');
   let n = 0;
-  const errors = await eachStatementInSlices(deletes, cmd.ordered !== false, async (stmt) => {
+  const errors = await eachStatementInSlices(deletes, cmd.ordered !== false, async (stmt, index) => {
     if (stmt.limit !== 0 && stmt.limit !== 1) throw badValue('The limit field in delete objects must be 0 or 1');
-    n += await deleteInSlices(ctx.node, ctx.db, coll, stmt.q ?? {}, stmt.limit, ctx.deadline, inTransaction(cmd));
+    n += await runStatement(ctx, index, () => deleteInSlices(ctx.node, ctx.db, coll, stmt.q ?? {}, stmt.limit, ctx.deadline, inTransaction(cmd)));
   }, ctx.deadline);
   return writeReply({ n }, errors);
 }
@@ -169,7 +170,11 @@ function valuesAt(doc: unknown, path: string): unknown[] {
   return valuesAt(value, rest.join('.'));
 }
 
-async function findAndModify(cmd: Document, ctx: CommandContext): Promise<Document> {
+function findAndModify(cmd: Document, ctx: CommandContext): Promise<Document> {
+  return runStatement(ctx, 0, () => findAndModifyOnce(cmd, ctx));
+}
+
+async function findAndModifyOnce(cmd: Document, ctx: CommandContext): Promise<Document> {
   const coll = collectionArg(cmd, 'findAndModify' in cmd ? 'findAndModify' : 'findandmodify');
   const collection = ctx.node.catalog.get(ctx.db, coll);
   const projection = cmd.fields ?? cmd.projection;
