@@ -86,6 +86,25 @@ export class WriteLedger {
     return ledger.sentAt.array[seq];
   }
 
+  /** The ledger as plain data (states and deletes; send times stay here): see `LedgerData`. */
+  toData(): LedgerData {
+    return {
+      writers: [...this.writers].map(([w, l]) => ({ w, states: toBase64(l.state.array.subarray(0, l.maxSeq + 1)) })),
+      deletes: [...this.deletes].map(([id, records]) => [id, records.map((r) => r.inWindow)]),
+    };
+  }
+
+  /** Adds another ledger's writers and deletes (writers of different agents never share an id). */
+  addData(data: LedgerData): void {
+    for (const { w, states } of data.writers) {
+      const bytes = fromBase64(states);
+      const ledger = this.writer(w);
+      ledger.state.ensure(bytes.length).set(bytes);
+      ledger.maxSeq = Math.max(ledger.maxSeq, bytes.length - 1);
+    }
+    for (const [id, windows] of data.deletes) for (const inWindow of windows) this.addDelete(id, inWindow);
+  }
+
   /** Counts for one listener: ticked writes by sequence number, deletes by `_id` in order. */
   audit(listener: ListenerReceipts): AuditCounts {
     const counts: AuditCounts = { expected: 0, received: 0, lost: 0, duplicated: listener.duplicated };
@@ -140,6 +159,28 @@ export class ListenerReceipts {
     this.deletes.set(id, (this.deletes.get(id) ?? 0) + 1);
   }
 
+  /** The receipts as plain data: see `ReceiptsData`. */
+  toData(): ReceiptsData {
+    return {
+      duplicated: this.duplicated,
+      seen: [...this.seen].map(([w, bits]) => ({ w, bits: toBase64(bits.array) })),
+      deletes: [...this.deletes],
+    };
+  }
+
+  static fromData(data: ReceiptsData): ListenerReceipts {
+    const receipts = new ListenerReceipts();
+    receipts.duplicated = data.duplicated;
+    for (const { w, bits } of data.seen) {
+      const bytes = fromBase64(bits);
+      const words = new Uint32Array(bytes.length >>> 2);
+      new Uint8Array(words.buffer).set(bytes.subarray(0, words.length * 4));
+      receipts.seen.set(w, new Growable(words, (n) => new Uint32Array(n)));
+    }
+    for (const [id, n] of data.deletes) receipts.deletes.set(id, n);
+    return receipts;
+  }
+
   seenBits(w: number): Uint32Array | undefined {
     return this.seen.get(w)?.array;
   }
@@ -156,4 +197,31 @@ export function addCounts(a: AuditCounts, b: AuditCounts): AuditCounts {
     lost: a.lost + b.lost,
     duplicated: a.duplicated + b.duplicated,
   };
+}
+
+/**
+ * A ledger or a listener's receipts as plain data, for an audit made in another process (a distributed
+ * run audits every agent's listeners against every agent's writes). Arrays travel as base64.
+ */
+export interface LedgerData {
+  /** per writer: the WriteState of each seq, 0..maxSeq */
+  writers: { w: number; states: string }[];
+  /** acknowledged deletes per `_id`, in send order: whether each was inside the window */
+  deletes: [string, boolean[]][];
+}
+
+export interface ReceiptsData {
+  duplicated: number;
+  /** per writer: one bit per seq received */
+  seen: { w: number; bits: string }[];
+  /** delete events per `_id` */
+  deletes: [string, number][];
+}
+
+function toBase64(view: ArrayBufferView): string {
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('base64');
+}
+
+function fromBase64(text: string): Buffer {
+  return Buffer.from(text, 'base64');
 }

@@ -22,13 +22,13 @@ import {
   type Audit, type LatencyReport, type ReportHistogram, type Stagger, type TimelineBucket,
 } from '../report/model.js';
 import { asUserError, UserError } from '../util/errors.js';
-import { addCounts, type AuditCounts } from './audit.js';
+import { addCounts, WriteLedger, type AuditCounts, type LedgerData, type ReceiptsData } from './audit.js';
 import { coldShardRanges, inRanges, readChunkMap, shardOf, type ChunkMap } from '../connect/chunk-map.js';
 import { startEmbeddedProcess, type EmbeddedProcess } from './embedded-process.js';
 import { addEncoded, decodeHistogram, summarizeEncoded } from './histograms.js';
 import { mergeIntervals, type IntervalLog } from './intervals.js';
 import type { ListenerTask, ListenerTaskResult } from './listener-worker.js';
-import { EVENT_HISTOGRAMS, type StaggerRecord, type WriteBatch } from './recorder.js';
+import { EVENT_HISTOGRAMS, WRITE_FIELDS, type ClockBounds, type StaggerRecord, type WriteBatch } from './recorder.js';
 import { attributeShard, DEFAULT_STAGGER_THRESHOLD_MS } from './staggers.js';
 import type { WriterResult, WriterTask } from './writer-worker.js';
 import { earliestOplogSeconds } from '../metrics/oplog-window.js';
@@ -69,6 +69,32 @@ export interface LatencyRunOptions {
   onTarget?: (info: { uri: string; windowStart?: number }) => void;
   /** called once the measured window has begun */
   onMeasuring?: (info: { uri: string; windowStart: number }) => void;
+  /** this run is one agent of a distributed run (src/distributed/) */
+  agent?: AgentHooks;
+}
+
+/** What a distributed run's agent changes in a run: its writer ids, the agreed start, every agent's fence. */
+export interface AgentHooks {
+  /** this agent's writers are [firstWriterId, firstWriterId + writers) of totalWriters (all agents) */
+  firstWriterId: number;
+  totalWriters: number;
+  /** the fence this agent writes after its last write, and those of every agent */
+  fenceId: string;
+  fenceIds: string[];
+  /** called once every stream is open and every writer connected; resolves with the start (epoch ms here) */
+  agreeOnStart(): Promise<number>;
+  /** the fences still to wait for once this agent's writers are done (missing agents' left out) */
+  liveFences(): string[];
+}
+
+/** An agent's audit sets: its writers' ledger and each listener's receipts, for the cross-agent audit. */
+export interface AgentAuditSets {
+  ledger: LedgerData;
+  receipts: { listener: string; data: ReceiptsData }[];
+  /** (server − this machine) bounds from the events' wallTime */
+  clock: ClockBounds;
+  /** events of other agents' writes received (audited, not timed) */
+  othersEvents: number;
 }
 
 export type LatencyPhase = 'starting' | 'warmup' | 'measuring' | 'draining';
@@ -90,6 +116,8 @@ export interface LatencyRunResult {
   interrupted: boolean;
   /** every histogram per second of the window: the .hlog */
   intervals: IntervalLog;
+  /** set for an agent of a distributed run */
+  auditSets?: AgentAuditSets;
 }
 
 const PROGRESS_MS = 250;
@@ -132,7 +160,11 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
   }
   if (forked) notes.push('embedded server, started by the harness in a process of its own');
   const staggerThresholdMs = options.staggerThresholdMs ?? DEFAULT_STAGGER_THRESHOLD_MS;
-  const fenceId = `__ticker_fence_${randomUUID()}`;
+  const agent = options.agent;
+  const fenceId = agent?.fenceId ?? `__ticker_fence_${randomUUID()}`;
+  const firstWriterId = agent?.firstWriterId ?? 0;
+  // An agent keeps what its writers reported, for the audit of other agents' listeners.
+  const ledger = agent ? new WriteLedger() : undefined;
   const perThread = options.listenersPerThread ?? DEFAULT_LISTENERS_PER_THREAD;
   const listenerGroups = groupListeners(options.listeners, perThread);
   const listenerFile = new URL('./listener-worker.js', import.meta.url).href;
@@ -175,6 +207,10 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
       const task: ListenerTask = {
         uri, db, coll, listeners: names, fullDocument: options.fullDocument, staggerThresholdMs, fenceId, port: port2,
         ...(metrics ? { liveLatency: true } : {}),
+        ...(agent ? {
+          fenceIds: agent.fenceIds, keepReceipts: true,
+          ownWriters: { from: firstWriterId, to: firstWriterId + options.writers },
+        } : {}),
       };
       const result = listenerPool.run(task, { transferList: [port2] }) as Promise<ListenerTaskResult>;
       result.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
@@ -191,7 +227,10 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
       const done = new Promise<WriterResult>((resolve) => {
         type WriterMessage = { type: string; batch?: WriteBatch; result?: WriterResult } & Partial<(typeof writerProgress)[number]>;
         port1.on('message', (m: WriterMessage) => {
-          if (m.type === 'writes') for (const p of listenerPorts) p.postMessage({ type: 'writes', batch: m.batch });
+          if (m.type === 'writes') {
+            for (const p of listenerPorts) p.postMessage({ type: 'writes', batch: m.batch });
+            if (ledger) keepWrites(ledger, m.batch!);
+          }
           else if (m.type === 'progress') {
             writerProgress[w] = { issued: m.issued ?? 0, behindMs: m.behindMs ?? 0, writes: m.writes ?? 0, writeErrors: m.writeErrors ?? 0, lastAckAt: m.lastAckAt ?? 0 };
           }
@@ -199,7 +238,7 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
         });
       });
       const task: WriterTask = {
-        uri, db, coll, writerId: w, writers: options.writers, rate: writerRate, mix: options.mix, avoid, layout, port: port2,
+        uri, db, coll, writerId: firstWriterId + w, writers: agent?.totalWriters ?? options.writers, rate: writerRate, mix: options.mix, avoid, layout, port: port2,
       };
       const finished = writerPool.run(task, { filename: writerFile, transferList: [port2] }) as Promise<void>;
       finished.catch(() => undefined);
@@ -209,7 +248,7 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
 
     // The plan: warm-up, then the measured window, on one clock for every thread.
     const totalMs = options.warmupMs + options.durationMs;
-    const startAt = epochNow() + 50;
+    const startAt = agent ? await agent.agreeOnStart() : epochNow() + 50;
     const windowStart = startAt + options.warmupMs;
     for (const p of listenerPorts) p.postMessage({ type: 'go', windowStart });
     for (const w of writers) w.port.postMessage({ type: 'go', startAt, windowStart, durationMs: totalMs });
@@ -273,7 +312,8 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
     const collection = client.db(db).collection<{ _id: string }>(coll);
     await collection.insertOne({ _id: fenceId }).catch((e: Error) => errors.push(`fence: ${e.message}`));
     const drainMs = options.drainMs ?? (target.topology === 'sharded' ? 15_000 : 5_000);
-    for (const p of listenerPorts) p.postMessage({ type: 'finish', drainMs });
+    const fences = agent?.liveFences();
+    for (const p of listenerPorts) p.postMessage({ type: 'finish', drainMs, ...(fences ? { fences } : {}) });
     const groups = await Promise.all(listenerResults.map((l) => l.result));
     clearInterval(ticker);
     await Promise.all(writers.map((w) => w.finished));
@@ -298,7 +338,8 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
       [...groups.map((g) => g.intervals), ...writerResults.map((w) => w.intervals)],
       Math.ceil((endedAt - windowStart) / 1000) - 1,
     );
-    return { report, errors, interrupted: options.signal?.aborted === true, intervals };
+    const auditSets = ledger ? agentAuditSets(ledger, groups) : undefined;
+    return { report, errors, interrupted: options.signal?.aborted === true, intervals, ...(auditSets ? { auditSets } : {}) };
   } finally {
     for (const p of ports) p.close();
     if (options.signal?.aborted) {
@@ -420,8 +461,31 @@ function mergeTimelines(groups: ListenerTaskResult[], windowMs: number): Timelin
   return buckets;
 }
 
+function keepWrites(ledger: WriteLedger, batch: WriteBatch): void {
+  const { writes } = batch;
+  for (let k = 0; k + WRITE_FIELDS <= writes.length; k += WRITE_FIELDS) {
+    ledger.addWrite(writes[k]!, writes[k + 1]!, writes[k + 2]!, writes[k + 3]!);
+  }
+  for (const d of batch.deletes) ledger.addDelete(d.id, d.inWindow);
+}
+
+function agentAuditSets(ledger: WriteLedger, groups: ListenerTaskResult[]): AgentAuditSets {
+  const clock: ClockBounds = { lowMs: -Infinity, highMs: Infinity, samples: 0 };
+  for (const g of groups) {
+    clock.lowMs = Math.max(clock.lowMs, g.clock.lowMs);
+    clock.highMs = Math.min(clock.highMs, g.clock.highMs);
+    clock.samples += g.clock.samples;
+  }
+  return {
+    ledger: ledger.toData(),
+    receipts: groups.flatMap((g) => g.listeners.map((l) => ({ listener: l.listener, data: l.receipts! }))),
+    clock,
+    othersEvents: groups.reduce((a, g) => a + g.othersEvents, 0),
+  };
+}
+
 /** Loads the data set when the collection is missing or empty; returns the documents written, or 0. */
-async function ensureDataset(client: MongoClient, uri: string, db: string, coll: string, target: Target, signal?: AbortSignal): Promise<number> {
+export async function ensureDataset(client: MongoClient, uri: string, db: string, coll: string, target: Target, signal?: AbortSignal): Promise<number> {
   const state = await collectionState(client, db, coll);
   if (typeof state === 'number') return 0;
   const summary = await runLoad({ uri, client, db, coll, target, signal });

@@ -25,6 +25,14 @@ export interface ListenerTask {
   staggerThresholdMs: number;
   /** `_id` of the document written after the last write: a listener that receives it is complete */
   fenceId: string;
+  /**
+   * A distributed run: the fences of every agent (each writes its own after its last write); a listener
+   * is complete once it has received all of them. Default: `[fenceId]`.
+   */
+  fenceIds?: string[];
+  /** RecorderOptions of the same names: time only these writers' events; return the receipts */
+  ownWriters?: { from: number; to: number };
+  keepReceipts?: boolean;
   port: MessagePort;
   /** post each closed second's endToEnd histogram ({ type: 'latency', encoded }) for live metrics */
   liveLatency?: boolean;
@@ -37,7 +45,7 @@ export interface ListenerTaskResult extends GroupResult {
 type MainMessage =
   | { type: 'go'; windowStart: number }
   | { type: 'writes'; batch: WriteBatch }
-  | { type: 'finish'; drainMs: number };
+  | { type: 'finish'; drainMs: number; fences?: string[] };
 
 const PROGRESS_MS = 500;
 
@@ -53,6 +61,7 @@ export default async function listenerTask(task: ListenerTask): Promise<Listener
   let finishResolve!: (drainMs: number) => void;
   const finished = new Promise<number>((resolve) => (finishResolve = resolve));
   const early: WriteBatch[] = [];
+  const fences = new FenceSet(task.fenceIds ?? [task.fenceId]);
 
   port.on('message', (message: MainMessage) => {
     switch (message.type) {
@@ -64,6 +73,8 @@ export default async function listenerTask(task: ListenerTask): Promise<Listener
           ...(task.liveLatency
             ? { onInterval: (i) => i.tag === 'endToEnd' && port.postMessage({ type: 'latency', encoded: i.encoded }) }
             : {}),
+          ownWriters: task.ownWriters,
+          keepReceipts: task.keepReceipts,
         });
         for (const batch of early.splice(0)) recorder.onWrites(batch);
         break;
@@ -72,6 +83,8 @@ export default async function listenerTask(task: ListenerTask): Promise<Listener
         else early.push(message.batch);
         break;
       case 'finish':
+        // Fences of agents that went missing will never come: wait only for those still expected.
+        if (message.fences) fences.expect(message.fences);
         finishResolve(message.drainMs);
         break;
     }
@@ -98,7 +111,7 @@ export default async function listenerTask(task: ListenerTask): Promise<Listener
     task.listeners.forEach((_, index) => {
       const stream = collection.watch([], task.fullDocument ? { fullDocument: 'updateLookup' } : {});
       streams.push(stream);
-      const { open, ended } = runListener(index, stream, task.fenceId, () => recorder, (e) => errors.push(e), (at) => (lastReceipt[index] = at));
+      const { open, ended } = runListener(index, stream, fences, () => recorder, (e) => errors.push(e), (at) => (lastReceipt[index] = at));
       opened.push(open);
       done.push(ended);
     });
@@ -129,7 +142,7 @@ export default async function listenerTask(task: ListenerTask): Promise<Listener
 function runListener(
   index: number,
   stream: ChangeStream,
-  fenceId: string,
+  fences: FenceSet,
   recorder: () => ListenerGroupRecorder | undefined,
   onError: (message: string) => void,
   onReceipt: (at: number) => void,
@@ -162,7 +175,11 @@ function runListener(
         const receiptAt = epochNow();
         if (event === null) break;
         attach();
-        if (event.documentKey?._id === fenceId) break;
+        const id = event.documentKey?._id;
+        if (typeof id === 'string' && fences.isFence(id)) {
+          if (fences.receive(index, id)) break;
+          continue;
+        }
         recorder()?.onEvent(index, event as ChangeEventLike, receiptAt, replyTime);
         onReceipt(receiptAt);
       }
@@ -172,5 +189,47 @@ function runListener(
       openResolve(); // never leave the caller waiting on a stream that failed to open
     }
   })();
+  // A listener waiting only for a fence that is no longer expected is complete now.
+  fences.onComplete(index, () => void stream.close().catch(() => undefined));
   return { open, ended };
+}
+
+/** The fences each listener has received, against those still expected. */
+class FenceSet {
+  private expected: Set<string>;
+  private readonly all: Set<string>;
+  private readonly seen = new Map<number, Set<string>>();
+  private readonly waiters = new Map<number, () => void>();
+
+  constructor(ids: readonly string[]) {
+    this.all = new Set(ids);
+    this.expected = new Set(ids);
+  }
+
+  isFence(id: string): boolean {
+    return this.all.has(id);
+  }
+
+  /** Records a fence for listener `index`; true when that listener has every expected fence. */
+  receive(index: number, id: string): boolean {
+    let seen = this.seen.get(index);
+    if (!seen) this.seen.set(index, (seen = new Set()));
+    seen.add(id);
+    return this.complete(index);
+  }
+
+  expect(ids: readonly string[]): void {
+    this.expected = new Set(ids);
+    for (const [index, done] of this.waiters) if (this.complete(index)) done();
+  }
+
+  onComplete(index: number, done: () => void): void {
+    this.waiters.set(index, done);
+  }
+
+  private complete(index: number): boolean {
+    const seen = this.seen.get(index);
+    for (const id of this.expected) if (!seen?.has(id)) return false;
+    return true;
+  }
 }

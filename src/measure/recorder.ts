@@ -4,7 +4,7 @@
  * data that crosses threads (histograms as compressed base64). Measuring code: never prints.
  */
 import { createLatencyMicros, encodeHistogram, recordMicros, summarize, type Histogram } from './histograms.js';
-import { ListenerReceipts, WriteLedger, WriteState, type AuditCounts } from './audit.js';
+import { ListenerReceipts, WriteLedger, WriteState, type AuditCounts, type ReceiptsData } from './audit.js';
 import { IntervalRecorder, type IntervalHistogram } from './intervals.js';
 import { keepWorst, StaggerDetector, type DetectedStagger } from './staggers.js';
 
@@ -54,6 +54,18 @@ export interface ListenerResult {
   p99us: number;
   maxUs: number;
   audit: AuditCounts;
+  /** what this listener received, for an audit against other agents' writes (`keepReceipts`) */
+  receipts?: ReceiptsData;
+}
+
+/**
+ * This machine's clock against the server's, from the events of its own writes: the server's wallTime
+ * of a commit falls between the write's send and its receipt, so (server − local) lies in [low, high] ms.
+ */
+export interface ClockBounds {
+  lowMs: number;
+  highMs: number;
+  samples: number;
 }
 
 export interface GroupResult {
@@ -65,6 +77,9 @@ export interface GroupResult {
   staggers: { count: number; gaps: string; worst: StaggerRecord[] };
   /** events whose tick could not be read (foreign writes), ignored */
   foreign: number;
+  /** events of other agents' writers: audited, not timed (their send times are on another clock) */
+  othersEvents: number;
+  clock: ClockBounds;
 }
 
 interface ListenerState {
@@ -83,15 +98,24 @@ export interface RecorderOptions {
   staggerThresholdMs: number;
   /** each closed second's interval histogram, as it closes (live metrics) */
   onInterval?: (interval: IntervalHistogram) => void;
+  /**
+   * The writer ids whose latency this group measures, [from, to): a distributed run's agent times only
+   * its own writes (same clock) and audits everyone's. Default: every writer.
+   */
+  ownWriters?: { from: number; to: number };
+  /** return each listener's receipts in `finish()` */
+  keepReceipts?: boolean;
 }
 
 export class ListenerGroupRecorder {
   private readonly ledger = new WriteLedger();
   private readonly hist: Record<EventHistogramName, Histogram>;
   private readonly states: ListenerState[];
-  /** receipts waiting for their write's actual send time: key w:seq → receipt times */
+  /** receipts waiting for their write's actual send time: key w:seq → [receiptAt, committedAt (NaN: none)]... */
   private readonly pending = new Map<string, number[]>();
   private readonly intervals: IntervalRecorder;
+  private readonly clock: ClockBounds = { lowMs: -Infinity, highMs: Infinity, samples: 0 };
+  private othersEvents = 0;
   private staggerCount = 0;
   private readonly gaps = createLatencyMicros();
   private foreign = 0;
@@ -131,7 +155,10 @@ export class ListenerGroupRecorder {
         const key = `${w}:${seq}`;
         const waiting = this.pending.get(key);
         if (waiting) {
-          for (const receiptAt of waiting) this.record('uncorrected', receiptAt, (receiptAt - sentAt) * 1000);
+          for (let j = 0; j < waiting.length; j += 2) {
+            this.record('uncorrected', waiting[j]!, (waiting[j]! - sentAt) * 1000);
+            this.boundClock(waiting[j + 1]!, sentAt, waiting[j]!);
+          }
           this.pending.delete(key);
         }
       }
@@ -165,6 +192,12 @@ export class ListenerGroupRecorder {
     const inWindow = tick.at >= this.options.windowStart;
     const first = state.receipts.receive(w, tick.seq, inWindow);
     if (!inWindow || !first) return;
+    const own = this.options.ownWriters;
+    if (own && (w < own.from || w >= own.to)) {
+      this.othersEvents++;
+      if (committedAt !== undefined) state.detector.feed(receiptAt, committedAt, idText);
+      return;
+    }
 
     const endToEndUs = (receiptAt - tick.at) * 1000;
     this.record('endToEnd', receiptAt, endToEndUs);
@@ -179,13 +212,25 @@ export class ListenerGroupRecorder {
       this.record('serverSide', receiptAt, Math.max(0, replyTime.t - event.clusterTime.t) * 1_000_000);
     }
     const sentAt = this.ledger.sentAt(w, tick.seq);
-    if (sentAt !== undefined) this.record('uncorrected', receiptAt, (receiptAt - sentAt) * 1000);
-    else {
+    const committed = committedAt ?? Number.NaN;
+    if (sentAt !== undefined) {
+      this.record('uncorrected', receiptAt, (receiptAt - sentAt) * 1000);
+      this.boundClock(committed, sentAt, receiptAt);
+    } else {
       const key = `${w}:${tick.seq}`;
       const waiting = this.pending.get(key);
-      if (waiting) waiting.push(receiptAt);
-      else this.pending.set(key, [receiptAt]);
+      if (waiting) waiting.push(receiptAt, committed);
+      else this.pending.set(key, [receiptAt, committed]);
     }
+  }
+
+  /** The commit's server wallTime lies between the local send and receipt: narrows (server − local). */
+  private boundClock(committedAt: number, sentAt: number, receiptAt: number): void {
+    if (Number.isNaN(committedAt)) return;
+    const c = this.clock;
+    c.samples++;
+    if (committedAt - receiptAt > c.lowMs) c.lowMs = committedAt - receiptAt;
+    if (committedAt - sentAt < c.highMs) c.highMs = committedAt - sentAt;
   }
 
   finish(): GroupResult {
@@ -195,7 +240,10 @@ export class ListenerGroupRecorder {
     for (const state of this.states) {
       state.detector.finish();
       const s = summarize(state.endToEnd);
-      listeners.push({ listener: state.name, events: state.events, p99us: s.p99, maxUs: s.max, audit: this.ledger.audit(state.receipts) });
+      listeners.push({
+        listener: state.name, events: state.events, p99us: s.p99, maxUs: s.max, audit: this.ledger.audit(state.receipts),
+        ...(this.options.keepReceipts ? { receipts: state.receipts.toData() } : {}),
+      });
       for (const stagger of state.worst) keepWorst(worst, stagger, WORST_KEPT);
       state.endToEnd.destroy();
     }
@@ -209,6 +257,8 @@ export class ListenerGroupRecorder {
       listeners,
       staggers: { count: this.staggerCount, gaps: encodeHistogram(this.gaps), worst: worst.sort((a, b) => b.gapMs - a.gapMs) },
       foreign: this.foreign,
+      othersEvents: this.othersEvents,
+      clock: { ...this.clock },
     };
     for (const name of EVENT_HISTOGRAMS) this.hist[name].destroy();
     this.gaps.destroy();

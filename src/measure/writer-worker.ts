@@ -128,6 +128,7 @@ export default async function writerTask(task: WriterTask): Promise<void> {
       durationMs: go.durationMs,
       // The warm-up ramps up to the rate, so the measured window does not open on a start-up backlog.
       rampMs: windowStart - go.startAt,
+      startAt: go.startAt,
       mix: task.mix,
       signal: stop.signal,
       writerId: task.writerId,

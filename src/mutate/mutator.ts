@@ -41,6 +41,8 @@ export interface MutatorOptions {
   durationMs: number;
   /** Rise from zero to `rate` over this long first (see runOpenLoop); default 0. */
   rampMs?: number;
+  /** Where the plan begins (timer clock, see runOpenLoop); default: now. */
+  startAt?: number;
   /** A spec or `--mix` text; default: the original four kinds, once each per round. */
   mix?: MixSpec | string;
   signal?: AbortSignal;
@@ -160,7 +162,7 @@ export async function runMutator(options: MutatorOptions): Promise<MutatorSummar
   options.onStart?.();
   try {
     const stats = await runOpenLoop(
-      { rate, durationMs, signal, rampMs: options.rampMs, maxInFlight: options.maxInFlight, timer: options.timer },
+      { rate, durationMs, signal, rampMs: options.rampMs, startAt: options.startAt, maxInFlight: options.maxInFlight, timer: options.timer },
       issue,
     );
     // The plan (or Ctrl-C) may end between a delete and its insert: put the symbol back, or the data set shrinks.

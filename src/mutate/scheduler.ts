@@ -38,6 +38,11 @@ export interface SchedulerOptions {
    * so a warm-up lets the JIT, the connection pool and the server settle instead of opening with a backlog.
    */
   rampMs?: number;
+  /**
+   * Where the plan begins (timer clock); default: when runOpenLoop is called. Writers given a common
+   * start keep it even when their thread wakes a little late: the lateness shows as lag, not as a shift.
+   */
+  startAt?: number;
   timer?: Timer;
 }
 
@@ -71,7 +76,7 @@ export async function runOpenLoop(options: SchedulerOptions, issue: IssueOp): Pr
   const plan = openLoopPlan(rate, options.rampMs ?? 0);
   const plannedOps = Math.min(maxOps ?? Infinity, durationMs === undefined ? Infinity : plan.opsWithin(durationMs));
 
-  const startedAt = timer.now();
+  const startedAt = options.startAt ?? timer.now();
   const stats: SchedulerStats = {
     startedAt, issued: 0, rejected: 0, maxBehindMs: 0, peakInFlight: 0, elapsedMs: 0, achievedRate: 0, aborted: false,
   };

@@ -136,6 +136,51 @@ export interface LatencyReport {
   perListener?: ListenerLatency[];
   /** `--threshold` results, in the order given; absent when none was set */
   thresholds?: ThresholdResult[];
+  /** set on the merged report of a distributed run (`ticker bench latency --run`) */
+  distributed?: DistributedRun;
+}
+
+/** One agent of a distributed run, as the merged report shows it. */
+export interface AgentRow {
+  agent: number;
+  host: string;
+  /** writes per second and counts of this agent's writers */
+  rate: RateSummary;
+  listeners: number;
+  /** this agent's listeners timing this agent's writes (one clock) */
+  endToEnd: { count: number; p50us: number; p99us: number; maxUs: number };
+  /** this agent's listeners against every agent's writes */
+  audit: Omit<Audit, 'perListener'>;
+  /** events of other agents' writes its listeners received (audited, not timed) */
+  othersEvents: number;
+  /** server − this agent's clock, ms */
+  clock: {
+    offsetMs: number;
+    errorMs: number;
+    /** lower bound from the replies' operationTime (1 s resolution) */
+    clusterTimeLowMs?: number;
+    /** bounds from the events' wallTime between send and receipt */
+    wallTimeLowMs?: number;
+    wallTimeHighMs?: number;
+  };
+  /** control-collection operations of this agent: all of them, and those inside the measured window */
+  control: { ops: number; opsInWindow: number };
+}
+
+export interface DistributedRun {
+  run: string;
+  /** agents asked for */
+  agents: number;
+  /** the agent that created the run (its flags) */
+  leader: number;
+  /** agents the run started with; those missing from it were not ready in time */
+  started: number[];
+  /** agents whose results are in this report */
+  reported: number[];
+  missing: { agent: number; reason: string }[];
+  perAgent: AgentRow[];
+  /** control-collection operations during the measured window, all agents, beside the benchmarked writes */
+  control: { opsInWindow: number; benchmarkWrites: number };
 }
 
 /** The run's verdict: the audit is clean and every threshold passed. */

@@ -4,7 +4,7 @@
  */
 import { breaches } from '../measure/thresholds.js';
 import { formatCount, formatMs, formatRate, formatThresholdValue } from '../render/format-latency.js';
-import { reportPassed, type LatencyReport } from './model.js';
+import { reportPassed, type AgentRow, type LatencyReport } from './model.js';
 
 export interface Section {
   title: string;
@@ -151,11 +151,43 @@ export function verdictText(report: LatencyReport): string {
   return report.thresholds?.length ? 'PASSED: audit clean, every threshold met' : 'AUDIT OK (no thresholds set)';
 }
 
+/** A distributed run: a row per agent and the whole, with each agent's clock against the server's. */
+export function agentsSection({ distributed: d, histograms, rate, audit }: LatencyReport): Section | undefined {
+  if (!d) return undefined;
+  const offset = (c: AgentRow['clock']): string =>
+    `${c.offsetMs.toFixed(1)} ± ${c.errorMs.toFixed(1)}` +
+    (c.wallTimeLowMs !== undefined ? ` (wallTime ${c.wallTimeLowMs.toFixed(1)} … ${c.wallTimeHighMs!.toFixed(1)})` : '');
+  const e = histograms.endToEnd?.summary;
+  const rows = d.perAgent.map((a) => [
+    `agent ${a.agent}`, a.host, formatCount(a.rate.writes), formatRate(a.rate.achieved), formatMs(a.endToEnd.p50us), formatMs(a.endToEnd.p99us),
+    formatCount(a.audit.expected), formatCount(a.audit.lost), formatCount(a.audit.duplicated), offset(a.clock), formatCount(a.control.opsInWindow),
+  ]);
+  rows.push([
+    'whole', '', formatCount(rate.writes), formatRate(rate.achieved), e ? formatMs(e.p50) : '—', e ? formatMs(e.p99) : '—',
+    formatCount(audit.expected), formatCount(audit.lost), formatCount(audit.duplicated), '', formatCount(d.control.opsInWindow),
+  ]);
+  const share = d.control.benchmarkWrites > 0 ? ((d.control.opsInWindow / d.control.benchmarkWrites) * 100).toFixed(2) : '—';
+  return {
+    title: `Agents (run ${d.run})`,
+    head: ['agent', 'host', 'writes', 'achieved (/s)', 'endToEnd p50', 'endToEnd p99', 'audited', 'lost', 'duplicated', 'clock offset (ms)', 'control ops'],
+    rows,
+    notes: [
+      `${d.reported.length} of ${d.agents} agents reported; the run started with agents ${d.started.join(', ') || 'none'}. Each agent timed its own ` +
+        `writes on its own clock; every agent's listeners were audited against every agent's writes. Clock offset = server − agent, ` +
+        `from $currentDate round trips; the wallTime bounds come from the events. Control-collection operations in the measured ` +
+        `window: ${share}% of the benchmarked writes.`,
+    ],
+    bullets: d.missing.map((m) => `agent ${m.agent} missing: ${m.reason}`),
+  };
+}
+
 export function allSections(report: LatencyReport): Section[] {
   const thresholds = thresholdsSection(report);
+  const agents = agentsSection(report);
   return [
     latencySection(report),
     ...(thresholds ? [thresholds] : []),
+    ...(agents ? [agents] : []),
     rateSection(report),
     staggersSection(report),
     auditSection(report),

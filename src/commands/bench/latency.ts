@@ -1,8 +1,12 @@
 import { Flags } from '@oclif/core';
-import { runLatency, type LatencyProgress } from '../../measure/latency-run.js';
+import { runAgent } from '../../distributed/agent.js';
+import { DEFAULT_CONTROL_DB } from '../../distributed/control.js';
+import type { IntervalLog } from '../../measure/intervals.js';
+import { runLatency, type LatencyProgress, type LatencyRunResult } from '../../measure/latency-run.js';
 import { metricsFlags, startCommandMetrics } from '../../metrics/flags.js';
 import type { HistogramSummary } from '../../measure/histograms.js';
 import { formatMs } from '../../render/format-latency.js';
+import { renderAgents } from '../../render/agents-table.js';
 import { breachLines, renderReportSummary } from '../../render/latency-table.js';
 import { breaches, evaluateThresholds, THRESHOLD_EXIT_CODE, type ThresholdResult } from '../../measure/thresholds.js';
 import type { LatencyReport } from '../../report/model.js';
@@ -27,6 +31,8 @@ export interface LatencySummary {
   latency: Record<string, Omit<HistogramSummary, 'distribution'>>;
   errors: string[];
   thresholds: ThresholdResult[];
+  /** set on an agent of a distributed run (`--run`) */
+  distributed?: { run: string; agent: number; leader: boolean; missing: number[]; ownFiles?: WrittenReport };
 }
 
 export default class BenchLatency extends TickerCommand {
@@ -40,6 +46,10 @@ export default class BenchLatency extends TickerCommand {
     {
       description: 'Gate CI on the tail and on staggers (exit 99 when one is breached, as k6)',
       command: "<%= config.bin %> bench latency --rate 1000 --threshold 'endToEnd.p99<50ms' --threshold 'staggers.count==0' --threshold 'rate.achieved>=99%'",
+    },
+    {
+      description: 'One of 3 agents (one per client machine, the same command on each) sharing 30,000 writes/s and 300 listeners',
+      command: '<%= config.bin %> bench latency --uri "$MONGODB_URI" --run nightly-1 --agents 3 --rate 30000 --listeners 300',
     },
   ];
 
@@ -63,12 +73,23 @@ export default class BenchLatency extends TickerCommand {
       description:
         "pass/fail limit, repeatable: <histogram>.<p99|p99.9|max|mean|...>, staggers.<count|max|p99>, rate.<achieved|maxBehind|writeErrors>, lost, duplicated; e.g. 'endToEnd.p99<50ms', 'rate.achieved>=99%'. A breach exits 99",
     }),
+    run: Flags.string({ description: 'a distributed run: the name every agent is given (each agent takes 1/N of the rate and listeners)', helpGroup: 'DISTRIBUTED' }),
+    agents: Flags.integer({ description: 'agents in the --run (one per client machine, or processes on one)', default: 1, min: 1, max: 1000, helpGroup: 'DISTRIBUTED' }),
+    agent: Flags.integer({ description: 'this agent\'s index, 0 to N-1 (e.g. $JOB_COMPLETION_INDEX); default the next free one', min: 0, max: 999, helpGroup: 'DISTRIBUTED' }),
+    'control-db': Flags.string({ description: 'database on the target where agents meet (never the benchmarked one)', default: DEFAULT_CONTROL_DB, helpGroup: 'DISTRIBUTED' }),
+    wait: Flags.boolean({ description: 'the first agent waits for every agent, however long (default: starts without those not ready within --join-timeout)', default: false, helpGroup: 'DISTRIBUTED' }),
+    'join-timeout': durationFlag({ description: 'how long the first agent waits for the others', default: 60_000, defaultHelp: async () => '60s', helpGroup: 'DISTRIBUTED' }),
+    heartbeat: durationFlag({ description: 'heartbeat interval; an agent silent for 3 beats is missing', default: 2_000, defaultHelp: async () => '2s', helpGroup: 'DISTRIBUTED' }),
   };
 
   async run(): Promise<LatencySummary> {
     const { flags } = await this.parse(BenchLatency);
     const rateBound = rateBoundFor(flags.writers);
-    if (flags.rate > rateBound.max) throw new UserError(`--rate: got ${flags.rate}; ${describeBound(rateBound)}`, 2);
+    // A distributed run's bound is per agent: each machine drives its share.
+    const agents = flags.run === undefined ? 1 : flags.agents;
+    if (flags.rate / agents > rateBound.max) {
+      throw new UserError(`--rate: got ${flags.rate}${agents > 1 ? ` (${flags.rate / agents} per agent)` : ''}; ${describeBound(rateBound)}${agents > 1 ? ' per agent' : ''}`, 2);
+    }
     const json = this.jsonEnabled();
     await requireWritableDir(flags['report-dir'], 'the report'); // now, not after the run
     const progress = !json && process.stderr.isTTY ? progressLine(process.stderr) : undefined;
@@ -77,14 +98,9 @@ export default class BenchLatency extends TickerCommand {
 
     try {
       const uri = flags.uri?.trim() || undefined;
-      const { report, errors, interrupted, intervals } = await runLatency({
-        uri,
-        db: flags.db,
-        coll: flags.collection,
-        rate: flags.rate,
+      const common = {
         durationMs: flags.duration,
         warmupMs: flags.warmup,
-        listeners: flags.listeners,
         writers: flags.writers,
         fullDocument: flags['full-document'],
         mix: flags.mix,
@@ -93,22 +109,61 @@ export default class BenchLatency extends TickerCommand {
         signal: this.stopSignal,
         onProgress: progress?.update,
         ...(live ? { metrics: live.metrics } : {}),
-      });
+      };
+      let result: LatencyRunResult;
+      let distributed: LatencySummary['distributed'];
+      let merged: { report: LatencyReport; intervals: IntervalLog } | undefined;
+      if (flags.run === undefined) {
+        if (flags.agents > 1 || flags.agent !== undefined) throw new UserError('--agents and --agent belong to a distributed run: give it a name with --run', 2);
+        result = await runLatency({ ...common, uri, db: flags.db, coll: flags.collection, rate: flags.rate, listeners: flags.listeners });
+      } else {
+        if (uri === undefined) throw new UserError('--run needs --uri (or MONGODB_URI): the agents meet on the deployment under test', 2);
+        const agentRun = await runAgent({
+          uri, run: flags.run, controlDb: flags['control-db'], agent: flags.agent, wait: flags.wait, joinTimeoutMs: flags['join-timeout'],
+          config: {
+            agents: flags.agents, rate: flags.rate, duration: flags.duration, warmup: flags.warmup, listeners: flags.listeners,
+            writers: flags.writers, 'full-document': flags['full-document'], mix: flags.mix ?? null,
+            'stagger-threshold': flags['stagger-threshold'], 'cold-shard': flags['cold-shard'] ?? null,
+            db: flags.db, collection: flags.collection, heartbeat: flags.heartbeat,
+          },
+          latency: common,
+          signal: this.stopSignal,
+          onStatus: (line) => {
+            progress?.clear();
+            if (!json) process.stderr.write(`${line}\n`);
+          },
+        });
+        result = agentRun.own;
+        merged = agentRun.merged;
+        distributed = { run: flags.run, agent: agentRun.agent, leader: agentRun.leader, missing: agentRun.missing };
+      }
+      const { errors, interrupted } = result;
       progress?.clear();
+      // Thresholds are judged on the whole: the merged report when this agent made one.
+      const report = merged?.report ?? result.report;
       if (flags.threshold?.length) report.thresholds = evaluateThresholds(flags.threshold, report);
       // A second Ctrl-C waits for the files: never half a report.
-      const files = await this.writing(() => writeReport(report, flags['report-dir'], undefined, intervals));
-      const summary = summarise(report, files, errors, interrupted);
+      const files = await this.writing(async () => {
+        if (!distributed) return writeReport(report, flags['report-dir'], undefined, result.intervals);
+        distributed.ownFiles = await writeReport(result.report, flags['report-dir'], `${distributed.run}-agent${distributed.agent}`, result.intervals);
+        return merged ? writeReport(merged.report, flags['report-dir'], distributed.run, merged.intervals) : distributed.ownFiles;
+      });
+      const summary: LatencySummary = { ...summarise(report, files, errors, interrupted), ...(distributed ? { distributed } : {}) };
       if (!json) {
         this.log(renderReportSummary(report, { colour: colourEnabled(process.stdout) }));
+        if (report.distributed) this.log(`\n${renderAgents(report.distributed)}`);
         for (const e of errors) this.warn(e);
         this.log(`\nreport: ${Object.values(files).join(', ')}`);
       }
       // One line on stderr: an interrupted run is written, but it is not what was asked for (exit 130, as
       // an interrupted program); a failed audit wins (exit 1).
       const cut = interrupted ? `interrupted: measured ${formatDuration(report.durationMs)} of ${formatDuration(flags.duration)}` : undefined;
+      const missing = distributed?.missing ?? [];
       if (!report.ok) {
         if (!json) process.stderr.write(`Error: the audit failed: events were lost or duplicated (see the report)${cut ? `; ${cut}` : ''}\n`);
+        process.exitCode = 1;
+      } else if (missing.length > 0) {
+        if (!json) process.stderr.write(`Error: agent${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of run "${distributed!.run}" did not report: the merged report holds the others' results\n`);
         process.exitCode = 1;
       } else if (cut) {
         if (!json) process.stderr.write(`${cut}; the report covers that part\n`);

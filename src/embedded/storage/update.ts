@@ -68,7 +68,7 @@ export function applyUpdate(doc: Document, u: UpdateSpec, arrayFilters?: Documen
     checkConflicts(operators);
     // Each operator is called directly: mingo's update() rebuilds its whole operator context per call,
     // which made it the cost of every update.
-    for (const [op, expr] of Object.entries(operators)) {
+    for (const [op, expr] of Object.entries(withFreshDates(operators))) {
       const operator = Object.hasOwn(UPDATE_OPERATORS, op) ? (UPDATE_OPERATORS as unknown as Record<string, UpdateOperator>)[op] : undefined;
       if (!operator) throw new Error(`Unknown update operator: '${op}'.`);
       if (op === '$pull' || arrayFilters?.length) {
@@ -220,4 +220,26 @@ export function describeUpdate(before: Document, after: Document, spec?: UpdateS
   };
   walk(before, after, []);
   return { updatedFields, removedFields, truncatedArrays, disambiguatedPaths };
+}
+
+/**
+ * mingo's `$currentDate` writes the time its default options were created (once, at import), not the
+ * time of the update: dates are set here, as mongod does, from the clock at each update.
+ */
+function withFreshDates(operators: Record<string, unknown>): Record<string, unknown> {
+  const spec = operators.$currentDate as Record<string, unknown> | undefined;
+  if (!spec || typeof spec !== 'object') return operators;
+  const now = new Date();
+  const dates: Record<string, Date> = {};
+  const rest: Record<string, unknown> = {};
+  for (const [field, type] of Object.entries(spec)) {
+    if (type === true || (typeof type === 'object' && type !== null && (type as { $type?: unknown }).$type === 'date')) dates[field] = now;
+    else rest[field] = type;
+  }
+  const { $currentDate: _replaced, ...others } = operators;
+  return {
+    ...others,
+    ...(Object.keys(rest).length > 0 ? { $currentDate: rest } : {}),
+    ...(Object.keys(dates).length > 0 ? { $set: { ...(others.$set as Record<string, unknown> | undefined), ...dates } } : {}),
+  };
 }
