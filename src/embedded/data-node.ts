@@ -30,6 +30,11 @@ export interface DataNodeParts {
 export const SNAPSHOT_HISTORY_MS = 300_000;
 export const SNAPSHOT_HISTORY_ENTRIES = 100_000;
 
+/** An open transaction holding document locks; dropping the collection aborts it (mongod's drop would wait for it). */
+export interface LockOwner {
+  abort(): void;
+}
+
 export interface UpdateOutcome {
   n: number;
   nModified: number;
@@ -45,7 +50,7 @@ export class DataNode {
   readonly oplog: Oplog;
   readonly clock: LogicalClock;
   /** Documents written by in-progress transactions (ns → idKey → owner); other writers must not touch them. */
-  readonly transactionLocks = new Map<string, Map<unknown, object>>();
+  readonly transactionLocks = new Map<string, Map<unknown, LockOwner>>();
   /** Absolute oplog index from which entries still carry `before` (older ones had it dropped). */
   private historyFrom = 0;
   private readonly historyPins = new Set<{ index: number }>();
@@ -90,6 +95,12 @@ export class DataNode {
     const pin = { index: this.oplog.indexAfter(ts) };
     this.historyPins.add(pin);
     return () => void this.historyPins.delete(pin);
+  }
+
+  /** Open transactions that wrote in `ns` are aborted (they hold no lock past this). */
+  private abortTransactionsOn(ns: string): void {
+    const locks = this.transactionLocks.get(ns);
+    if (locks) for (const owner of new Set(locks.values())) owner.abort();
   }
 
   /** Refuses a write outside a transaction to a document an in-progress transaction has written. */
@@ -248,6 +259,7 @@ export class DataNode {
   dropCollection(db: string, coll: string): boolean {
     const collection = this.catalog.get(db, coll);
     if (!collection) return false;
+    this.abortTransactionsOn(collection.ns);
     this.catalog.drop(db, coll);
     this.log({ op: 'drop', db, coll, collectionUUID: collection.uuid });
     return true;
@@ -263,6 +275,8 @@ export class DataNode {
   rename(from: { db: string; coll: string }, to: { db: string; coll: string }, dropTarget: boolean): void {
     const source = this.catalog.get(from.db, from.coll);
     if (!source) throw new CommandError(ErrorCode.NamespaceNotFound, 'source namespace does not exist');
+    this.abortTransactionsOn(source.ns);
+    this.abortTransactionsOn(`${to.db}.${to.coll}`);
     validateNames(to.db, to.coll);
     const target = this.catalog.get(to.db, to.coll);
     if (target) {

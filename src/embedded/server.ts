@@ -30,6 +30,8 @@ export interface WireServerOptions {
   auth?: AuthCredentials;
   /** Allow binding a non-loopback address without auth (`--insecure-bind`). */
   allowUnauthenticatedRemote?: boolean;
+  /** How a transaction starts (a router's spans its shards); by default on this server's node. */
+  beginTransaction?: ConstructorParameters<typeof SessionTransactions>[2];
 }
 
 const HELLO_COMMANDS = new Set(['hello', 'isMaster', 'ismaster']);
@@ -63,7 +65,7 @@ export class WireServer {
     this.node = node ?? new DataNode(options.oplogEntries);
     this.topology = new Topology({ host: options.host, port: options.port, replicaSet: options.replicaSet, role: options.role ?? 'replicaSetPrimary' });
     this.auth = new Authenticator(options.auth);
-    this.sessions = new SessionTransactions(this.node, () => this.topology.options.role !== 'standalone');
+    this.sessions = new SessionTransactions(this.node, () => this.topology.options.role !== 'standalone', options.beginTransaction);
     this.commands = { ...(options.commands ?? mongodCommands), ...this.auth.commands };
     this.log = options.log ?? (() => {});
   }
@@ -231,6 +233,7 @@ export class WireServer {
         scope = this.sessions.scope(name, cmd, conn.user);
         ctx.node = scope.node;
         ctx.transaction = scope.transaction;
+        ctx.readAt = scope.readAt;
         if (retryKey) ctx.retry = this.retryableWrites.log(retryKey);
         reply = scope.finish(await this.dispatch(name, cmd, ctx));
         if (retryKey && reply.ok === 1 && !ctx.retry?.incomplete) this.retryableWrites.remember(retryKey, reply);

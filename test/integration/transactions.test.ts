@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MongoClient, MongoServerError, type ChangeStreamDocument, type Collection, type Document } from 'mongodb';
-import { getTarget, type TestTarget } from '../helpers/target.js';
+import { AGAINST_REAL_DEPLOYMENT, getTarget, type TestTarget } from '../helpers/target.js';
 
 // Multi-document transactions through the driver: atomic commit, invisible abort, snapshot isolation,
 // write conflicts, and the change events of a commit (together, with lsid and txnNumber).
@@ -194,6 +194,38 @@ describe('transactions', () => {
       assert.equal(await coll.countDocuments(), 1);
     } finally {
       await session.endSession();
+    }
+  });
+});
+
+describe('transactions through the embedded mongos', { skip: AGAINST_REAL_DEPLOYMENT ? 'starts its own embedded sharded cluster' : false }, () => {
+  it('a transaction over two shards commits all of its writes at once', async () => {
+    const { startShardedCluster } = await import('../../src/embedded/sharded/index.js');
+    const cluster = await startShardedCluster({ port: 0, shards: 2, noopIntervalMs: 0 });
+    const mongos = new MongoClient(cluster.uri, { serverSelectionTimeoutMS: 5000 });
+    try {
+      const admin = mongos.db('admin');
+      await admin.command({ enableSharding: DB });
+      await admin.command({ shardCollection: `${DB}.spread`, key: { _id: 1 } });
+      await admin.command({ split: `${DB}.spread`, middle: { _id: 'M' } });
+      const owners = (await mongos.db('config').collection('chunks').find().toArray()).map((c) => String(c.shard));
+      const other = owners.find((s) => s !== owners[0]) ?? 'shard1';
+      await admin.command({ moveChunk: `${DB}.spread`, find: { _id: 'Z' }, to: other });
+      const coll = mongos.db(DB).collection<AnyDoc>('spread');
+      const session = mongos.startSession();
+      try {
+        session.startTransaction();
+        await coll.insertOne({ _id: 'A' }, { session });
+        await coll.insertOne({ _id: 'Z' }, { session });
+        assert.equal(await coll.countDocuments(), 0, 'nothing visible before commit');
+        await session.commitTransaction();
+        assert.deepEqual(await coll.find().sort({ _id: 1 }).toArray(), [{ _id: 'A' }, { _id: 'Z' }]);
+      } finally {
+        await session.endSession();
+      }
+    } finally {
+      await mongos.close();
+      await cluster.stop();
     }
   });
 });

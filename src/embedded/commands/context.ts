@@ -1,4 +1,4 @@
-import type { Document } from 'bson';
+import type { Document, Timestamp } from 'bson';
 import type { CursorRegistry } from '../cursors.js';
 import type { DataNode } from '../data-node.js';
 import type { Deadline } from '../exec/deadline.js';
@@ -6,7 +6,7 @@ import type { FailPoints } from '../failpoints.js';
 import type { StatementLog } from '../retryable-writes.js';
 import type { Topology } from '../topology.js';
 import type { SessionTransactions } from '../transactions/sessions.js';
-import type { Transaction } from '../transactions/transaction.js';
+import type { OpenTransaction } from '../transactions/transaction.js';
 
 /** What one connection knows about itself. */
 export interface ConnectionState {
@@ -31,7 +31,9 @@ export interface CommandContext {
   /** The node's sessions (transactions), where the server keeps them. */
   sessions?: SessionTransactions;
   /** The transaction this command runs in (ctx.node is then its view of the data). */
-  transaction?: Transaction;
+  transaction?: OpenTransaction;
+  /** Set for a snapshot read outside a transaction: the cluster time it reads at. */
+  readAt?: Timestamp;
   /** The command's maxTimeMS and its connection's end: long loops yield and check it in slices. */
   deadline: Deadline;
   /** A retryable write's statements (set for writes with lsid and txnNumber outside transactions). */

@@ -3,6 +3,7 @@ import { WireServer } from '../server.js';
 import { RouterNode, ShardingCatalog } from './cluster.js';
 import { routerCommands, type RouterContext } from './router.js';
 import { Shard } from './shard.js';
+import { ShardedTransaction } from './transaction.js';
 
 export interface ShardedClusterOptions {
   /** Address to bind; 127.0.0.1 unless told otherwise. */
@@ -67,6 +68,7 @@ export async function startShardedCluster(options: ShardedClusterOptions = {}): 
     role: 'mongos',
     commands: routerCommands(context),
     log: options.log,
+    beginTransaction: (lsid, txnNumber, readTs) => new ShardedTransaction(shards, routerNode, lsid, txnNumber, readTs),
   }, routerNode);
   try {
     if (options.shardPorts) {

@@ -18,6 +18,8 @@ import { splitNs, type ShardingCatalog } from './cluster.js';
 import { configCollection } from './config-db.js';
 import type { Shard } from './shard.js';
 import { RouterChangeStream, type RouterStreamOptions } from './stream.js';
+import { transactionCommands } from '../transactions/commands.js';
+import { snapshotNode } from '../transactions/snapshot.js';
 
 export interface RouterContext {
   shards: Shard[];
@@ -34,7 +36,10 @@ interface WriteError { index: number; code: number; errmsg: string; [extra: stri
 /** The command table of a mongos: routes CRUD by chunk, scatter-gathers the rest, serves config.*. */
 export function routerCommands(rc: RouterContext): CommandTable {
   const { shards, sharding } = rc;
-  const on = (ctx: CommandContext, shard: number): CommandContext => ({ ...ctx, node: shards[shard].node });
+  /** A shard's data for this command: inside a transaction, the transaction's view of it. */
+  const nodeOf = (ctx: CommandContext, shard: number) => ctx.transaction?.on?.(shard)
+    ?? (ctx.readAt ? snapshotNode(shards[shard].node, ctx.readAt) : shards[shard].node);
+  const on = (ctx: CommandContext, shard: number): CommandContext => ({ ...ctx, node: nodeOf(ctx, shard) });
   const primary = (ctx: CommandContext) => on(ctx, sharding.primaryOf(ctx.db));
   const primaryForWrite = (ctx: CommandContext) => on(ctx, sharding.ensureDatabase(ctx.db).primary);
   const gossip = (targets: Iterable<number>) => {
@@ -64,7 +69,7 @@ export function routerCommands(rc: RouterContext): CommandTable {
     const apply = (i: number, shard: number) => {
       const doc = docs[i];
       try {
-        shards[shard].node.insert(meta.db, meta.coll, doc);
+        nodeOf(ctx, shard).insert(meta.db, meta.coll, doc);
         n++;
         return true;
       } catch (err) {
@@ -102,7 +107,7 @@ export function routerCommands(rc: RouterContext): CommandTable {
       if (stmt.upsert && !exact) throw new CommandError(61, 'Failed to target upsert by query :: could not extract exact shard key', [], { codeName: 'ShardKeyNotFound' });
       gossip(targets);
       for (const t of targets) {
-        const outcome = shards[t].node.update(meta.db, meta.coll, stmt as never);
+        const outcome = nodeOf(ctx, t).update(meta.db, meta.coll, stmt as never);
         n += outcome.n;
         nModified += outcome.nModified;
         if (outcome.upserted !== undefined) upserted.push({ index, _id: outcome.upserted });
@@ -119,7 +124,7 @@ export function routerCommands(rc: RouterContext): CommandTable {
       const { targets } = targetsOf(meta, stmt.q ?? {});
       gossip(targets);
       for (const t of targets) {
-        const removed = shards[t].node.delete(meta.db, meta.coll, stmt.q ?? {}, stmt.limit);
+        const removed = nodeOf(ctx, t).delete(meta.db, meta.coll, stmt.q ?? {}, stmt.limit);
         n += removed;
         if (stmt.limit === 1 && removed > 0) break;
       }
@@ -128,10 +133,10 @@ export function routerCommands(rc: RouterContext): CommandTable {
   }, true);
 
   /** Matching documents from every targeted shard (filter applied on the shards, the rest on the router). */
-  const gather = (meta: ShardedCollection, filter: Document | undefined, perShardLimit = 0): Document[] => {
+  const gather = (ctx: CommandContext, meta: ShardedCollection, filter: Document | undefined, perShardLimit = 0): Document[] => {
     const out: Document[] = [];
     for (const t of targetsOf(meta, filter).targets) {
-      const node = shards[t].node;
+      const node = nodeOf(ctx, t);
       const collection = node.catalog.get(meta.db, meta.coll);
       if (!collection) continue;
       for (const doc of node.match(collection, filter, perShardLimit)) out.push(doc);
@@ -151,14 +156,14 @@ export function routerCommands(rc: RouterContext): CommandTable {
     const limit = typeof cmd.limit === 'number' ? cmd.limit : 0;
     const skip = typeof cmd.skip === 'number' ? cmd.skip : 0;
     const perShard = !cmd.sort && limit !== 0 ? Math.abs(limit) + skip : 0;
-    const gathered = gather(meta, cmd.filter, perShard);
+    const gathered = gather(ctx, meta, cmd.filter, perShard);
     const docs = runFind(gathered, { sort: cmd.sort, projection: cmd.projection, skip, limit });
     const single = cmd.singleBatch === true || limit < 0;
     return firstBatch(ctx, meta.ns, docs, single ? Math.max(docs.length, 1) : cmd.batchSize, single);
   };
 
-  const count: CommandHandler = routed('count', crudCommands.count, (cmd, _ctx, meta) => {
-    let n = gather(meta, cmd.query && Object.keys(cmd.query).length > 0 ? cmd.query : undefined).length;
+  const count: CommandHandler = routed('count', crudCommands.count, (cmd, ctx, meta) => {
+    let n = gather(ctx, meta, cmd.query && Object.keys(cmd.query).length > 0 ? cmd.query : undefined).length;
     n = Math.max(0, n - (cmd.skip ?? 0));
     if (cmd.limit) n = Math.min(n, Math.abs(cmd.limit));
     return { n, ok: 1 };
@@ -187,7 +192,7 @@ export function routerCommands(rc: RouterContext): CommandTable {
       return crudCommands[name](cmd, on(ctx, targets[0]));
     }
     if (cmd.upsert) throw new CommandError(61, 'Query for sharded findAndModify must contain the shard key', [], { codeName: 'ShardKeyNotFound' });
-    const [top] = runFind(gather(meta, cmd.query), { sort: cmd.sort, limit: 1 });
+    const [top] = runFind(gather(ctx, meta, cmd.query), { sort: cmd.sort, limit: 1 });
     if (!top) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
     const shard = meta.chunks.shardOf(top._id);
     gossip([shard]);
@@ -219,12 +224,12 @@ export function routerCommands(rc: RouterContext): CommandTable {
     if (typeof cmd.cursor !== 'object') throw new CommandError(ErrorCode.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
     // A leading $match runs on the shards; the rest of the pipeline runs on the merged documents.
     const first = pipeline[0]?.$match as Document | undefined;
-    const source = gather(meta, first);
+    const source = gather(ctx, meta, first);
     const rest = first ? pipeline.slice(1) : pipeline;
     const resolver = (name: string) => {
       const other = sharding.sharded(ctx.db, name);
-      if (other) return gather(other, undefined);
-      return [...(shards[sharding.primaryOf(ctx.db)].node.catalog.get(ctx.db, name)?.docs.values() ?? [])];
+      if (other) return gather(ctx, other, undefined);
+      return [...(nodeOf(ctx, sharding.primaryOf(ctx.db)).catalog.get(ctx.db, name)?.docs.values() ?? [])];
     };
     const docs = rest.length > 0 ? runPipeline(source, rest, resolver) : source;
     return firstBatch(ctx, meta.ns, docs, cmd.cursor?.batchSize);
@@ -337,6 +342,7 @@ export function routerCommands(rc: RouterContext): CommandTable {
 
   const table: CommandTable = {
     ...helloCommands,
+    ...transactionCommands,
     configureFailPoint: mongodCommands.configureFailPoint,
     insert,
     update,

@@ -4,7 +4,7 @@ import type { DataNode } from '../data-node.js';
 import { CommandError, ErrorCode } from '../errors.js';
 import { parseReadConcern, snapshotReadTime, SNAPSHOT_READ_COMMANDS } from './read-concern.js';
 import { snapshotNode } from './snapshot.js';
-import { Transaction } from './transaction.js';
+import { Transaction, type OpenTransaction } from './transaction.js';
 
 /** The commands mongod runs inside a multi-document transaction (transaction_participant.cpp). */
 const TRANSACTION_COMMANDS = new Set([
@@ -18,13 +18,15 @@ const MAX_SESSIONS = 100_000;
 
 interface SessionRecord {
   txnNumber: number;
-  transaction?: Transaction;
+  transaction?: OpenTransaction;
 }
 
 /** How one command runs: on which node, in which transaction, and what its reply needs afterwards. */
 export interface CommandScope {
   node: DataNode;
-  transaction?: Transaction;
+  transaction?: OpenTransaction;
+  /** A snapshot read's time (a router reads each shard as of it). */
+  readAt?: Timestamp;
   /** Adjusts a successful reply: a snapshot read's atClusterTime; a transaction statement's write error fails it. */
   finish(reply: Document): Document;
   /** The command failed: inside a transaction that aborts it (as mongod does on any statement's error). */
@@ -40,10 +42,18 @@ const invalid = (message: string) => new CommandError(ErrorCode.InvalidOptions, 
  */
 export class SessionTransactions {
   private readonly sessions = new Map<string, SessionRecord>();
-  private readonly open = new Set<Transaction>();
+  private readonly open = new Set<OpenTransaction>();
   private lastSweep = 0;
 
-  constructor(private readonly node: DataNode, private readonly replicated: () => boolean) {}
+  /**
+   * `begin` makes a transaction reading as of a time (a router's spans its shards); by default one on `node`.
+   */
+  constructor(
+    private readonly node: DataNode,
+    private readonly replicated: () => boolean,
+    private readonly begin: (lsid: Document, txnNumber: number, readTs: Timestamp | undefined) => OpenTransaction
+      = (lsid, txnNumber, readTs) => new Transaction(node, lsid, txnNumber, readTs ?? node.clock.now()),
+  ) {}
 
   /** Decides where `cmd` runs; throws mongod's error when its session fields are not acceptable. */
   scope(name: string, cmd: Document, user?: string): CommandScope {
@@ -77,6 +87,7 @@ export class SessionTransactions {
     const readTs = snapshotReadTime(rc, this.node.clock.now());
     return {
       node: snapshotNode(this.node, readTs),
+      readAt: readTs,
       finish: (reply) => withAtClusterTime(reply, readTs),
       failed: () => {},
     };
@@ -106,7 +117,10 @@ export class SessionTransactions {
           const { index: _index, code, errmsg, ...extra } = first;
           throw new CommandError(code, errmsg, [], extra);
         }
-        return reply;
+        const recoveryToken = transaction.recoveryToken?.();
+        if (!recoveryToken || reply.ok !== 1) return reply;
+        const { ok, ...rest } = reply;
+        return { ...rest, recoveryToken, ok };
       },
       failed: () => {
         if (transaction.state === 'inProgress') {
@@ -117,7 +131,7 @@ export class SessionTransactions {
     };
   }
 
-  private start(record: SessionRecord, cmd: Document, txnNumber: number, user: string | undefined): Transaction {
+  private start(record: SessionRecord, cmd: Document, txnNumber: number, user: string | undefined): OpenTransaction {
     if (txnNumber === record.txnNumber) {
       throw new CommandError(ErrorCode.ConflictingOperationInProgress, 'Only servers in a sharded cluster can start a new transaction at the active transaction number');
     }
@@ -125,16 +139,16 @@ export class SessionTransactions {
     if (rc.level !== undefined && !TRANSACTION_READ_LEVELS.has(rc.level)) {
       throw invalid('The first command in a transaction cannot specify a readConcern level other than local, majority, or snapshot');
     }
-    const readTs = snapshotReadTime(rc, this.node.clock.now());
+    const readTs = rc.atClusterTime ? snapshotReadTime(rc, this.node.clock.now()) : undefined;
     this.end(record);
     record.txnNumber = txnNumber;
     const lsid = { id: cmd.lsid.id, uid: cmd.lsid.uid ?? userDigest(user) };
-    record.transaction = new Transaction(this.node, lsid, txnNumber, readTs);
+    record.transaction = this.begin(lsid, txnNumber, readTs);
     this.open.add(record.transaction);
     return record.transaction;
   }
 
-  private continue(record: SessionRecord, name: string, cmd: Document, txnNumber: number): Transaction {
+  private continue(record: SessionRecord, name: string, cmd: Document, txnNumber: number): OpenTransaction {
     const transaction = record.transaction;
     if (txnNumber !== record.txnNumber || !transaction) {
       throw new CommandError(ErrorCode.NoSuchTransaction, `Given transaction number ${txnNumber} does not match any in-progress transactions. The active transaction number is ${record.txnNumber}`);
@@ -148,12 +162,12 @@ export class SessionTransactions {
   }
 
   /** Commits; undefined when the transaction wrote nothing. */
-  commit(transaction: Transaction): Timestamp | undefined {
+  commit(transaction: OpenTransaction): Timestamp | undefined {
     this.open.delete(transaction);
     return transaction.commit();
   }
 
-  abort(transaction: Transaction): void {
+  abort(transaction: OpenTransaction): void {
     this.open.delete(transaction);
     transaction.abort();
   }
@@ -182,9 +196,9 @@ export class SessionTransactions {
     if (now - this.lastSweep < 1000) return;
     this.lastSweep = now;
     for (const transaction of this.open) {
-      if (!transaction.expired) continue;
+      if (transaction.state === 'inProgress' && !transaction.expired) continue;
       transaction.abort();
-      this.open.delete(transaction);
+      this.open.delete(transaction); // expired, or aborted by a drop of what it wrote
     }
   }
 

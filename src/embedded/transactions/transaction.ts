@@ -22,13 +22,28 @@ class TransactionLog extends Oplog {
 
 export type TransactionState = 'inProgress' | 'committed' | 'aborted';
 
+/** What sessions and commands need of a transaction, on a replica-set member or on a router. */
+export interface OpenTransaction {
+  /** The data the command handlers of this transaction work on. */
+  readonly node: DataNode;
+  readonly state: TransactionState;
+  readonly expired: boolean;
+  /** Applies every write; the cluster time they became visible at (undefined: nothing written). */
+  commit(): Timestamp | undefined;
+  abort(): void;
+  /** On a router: this transaction's view of one shard's data (the shard takes part from then on). */
+  on?(shard: number): DataNode;
+  /** On a router: what a mongos returns with each statement, for commit/abort retried on another router. */
+  recoveryToken?(): Document | undefined;
+}
+
 /**
  * One multi-document transaction: reads see the data as of `readTs` plus its own writes; writes are
  * held (and the documents locked against other writers) until commit applies them all at one cluster
  * time, as one applyOps oplog entry. A document another writer committed after `readTs`, or one another
  * open transaction wrote, is a WriteConflict.
  */
-export class Transaction {
+export class Transaction implements OpenTransaction {
   /** What the command handlers of this transaction work on: a DataNode over the snapshot catalog. */
   readonly node: DataNode;
   state: TransactionState = 'inProgress';
