@@ -46,6 +46,8 @@ export interface LatencyRunOptions {
   listeners: number;
   writers: number;
   fullDocument: boolean;
+  /** events per change-stream getMore (default: the server's) */
+  batchSize?: number;
   /** `--mix` text; default the original four kinds */
   mix?: string;
   staggerThresholdMs?: number;
@@ -211,6 +213,7 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
           fenceIds: agent.fenceIds, keepReceipts: true,
           ownWriters: { from: firstWriterId, to: firstWriterId + options.writers },
         } : {}),
+        ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
       };
       const result = listenerPool.run(task, { transferList: [port2] }) as Promise<ListenerTaskResult>;
       result.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled

@@ -36,6 +36,8 @@ export interface ListenerTask {
   port: MessagePort;
   /** post each closed second's endToEnd histogram ({ type: 'latency', encoded }) for live metrics */
   liveLatency?: boolean;
+  /** the change stream's batch size (events per getMore); default the server's */
+  batchSize?: number;
 }
 
 export interface ListenerTaskResult extends GroupResult {
@@ -109,7 +111,10 @@ export default async function listenerTask(task: ListenerTask): Promise<Listener
     const opened: Promise<void>[] = [];
     const done: Promise<void>[] = [];
     task.listeners.forEach((_, index) => {
-      const stream = collection.watch([], task.fullDocument ? { fullDocument: 'updateLookup' } : {});
+      const stream = collection.watch([], {
+        ...(task.fullDocument ? { fullDocument: 'updateLookup' as const } : {}),
+        ...(task.batchSize !== undefined ? { batchSize: task.batchSize } : {}),
+      });
       streams.push(stream);
       const { open, ended } = runListener(index, stream, fences, () => recorder, (e) => errors.push(e), (at) => (lastReceipt[index] = at));
       opened.push(open);

@@ -6,6 +6,7 @@ import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { HistogramSummary } from '../measure/histograms.js';
 import type { ThresholdResult } from '../measure/thresholds.js';
+import type { StepRow } from '../report/capacity.js';
 import type { ComparisonRow } from '../report/compare.js';
 import type { Audit, LatencyReport, RateSummary, ReportTarget, StaggerSummary } from '../report/model.js';
 import { formatCount, formatDeltaMs, formatMs, formatRate, formatRatio, formatThresholdValue, statisticLabel } from './format-latency.js';
@@ -98,6 +99,27 @@ export function renderReportSummary(report: LatencyReport, options: RenderOption
     renderAuditLine(report.audit, options),
     ...(report.thresholds?.length ? [renderThresholds(report.thresholds, options)] : []),
   ].join('\n');
+}
+
+/** One row per step (stepped bench latency, bench capacity): the stepped value, rate, latency, pass/FAIL. */
+export function renderStepsTable(rows: readonly StepRow[], vary: 'rate' | 'listeners', { colour }: RenderOptions): string {
+  const c = pc.createColors(colour);
+  const table = newTable([vary === 'rate' ? 'rate (/s)' : 'listeners', 'achieved (/s)', 'p50 (ms)', 'p99 (ms)', 'max (ms)', 'staggers', 'lost', 'result'], c);
+  for (const s of rows) {
+    const failed = s.thresholds.filter((t) => !t.pass).map((t) => t.expression);
+    if (s.lost + s.duplicated > 0) failed.push('events lost');
+    table.push([
+      vary === 'rate' ? formatRate(s.value) : String(s.value),
+      formatRate(s.achievedRate),
+      formatMs(s.p50us),
+      formatMs(s.p99us),
+      formatMs(s.maxUs),
+      formatCount(s.staggers),
+      formatCount(s.lost + s.duplicated),
+      s.pass ? c.green('pass') : c.red(`FAIL${failed.length ? ` ${failed.join(', ')}` : ''}`),
+    ]);
+  }
+  return table.toString();
 }
 
 /** One line per breached threshold, for stderr: `threshold breached: endToEnd.p99<50ms (measured 61.2ms)`. */
