@@ -73,6 +73,8 @@ export interface MutatorSummary {
   /** The first error message seen for each kind that failed. */
   firstErrorByKind: Partial<Record<OpKind, string>>;
   maxBehindMs: number;
+  /** Operations due within --duration that were never sent (the run ended on time, behind its plan). */
+  unsent: number;
   /** Send lag: actual send − intended time, ms. */
   lag: LagSummary;
 }
@@ -180,6 +182,7 @@ export async function runMutator(options: MutatorOptions): Promise<MutatorSummar
       errorsByKind,
       firstErrorByKind,
       maxBehindMs: stats.maxBehindMs,
+      unsent: stats.unsent,
       lag: lag.summary(),
     };
   } finally {

@@ -55,6 +55,11 @@ export interface SchedulerStats {
   rejected: number;
   /** The longest the sender was ever behind the plan, ms. */
   maxBehindMs: number;
+  /**
+   * Operations the plan had due within `durationMs` that were never sent: the run ends on time whatever the
+   * backlog, so a sender that cannot keep the rate leaves these behind (0 when it kept up).
+   */
+  unsent: number;
   /** The highest number of operations in flight at once. */
   peakInFlight: number;
   /** From the start to the end of the plan (or the abort), excluding the wait for in-flight operations. */
@@ -63,6 +68,9 @@ export interface SchedulerStats {
   achievedRate: number;
   aborted: boolean;
 }
+
+/** How late after --duration's end a due operation is still sent. */
+const END_SLACK_MS = 50;
 
 export type IssueOp = (op: ScheduledOp) => Promise<unknown>;
 
@@ -78,8 +86,9 @@ export async function runOpenLoop(options: SchedulerOptions, issue: IssueOp): Pr
 
   const startedAt = options.startAt ?? timer.now();
   const stats: SchedulerStats = {
-    startedAt, issued: 0, rejected: 0, maxBehindMs: 0, peakInFlight: 0, elapsedMs: 0, achievedRate: 0, aborted: false,
+    startedAt, issued: 0, rejected: 0, unsent: 0, maxBehindMs: 0, peakInFlight: 0, elapsedMs: 0, achievedRate: 0, aborted: false,
   };
+  const endAt = durationMs === undefined ? Number.POSITIVE_INFINITY : startedAt + durationMs;
   // A count and one waiter, not Promise.race over the in-flight set: racing N promises on every
   // completion attaches N reactions each time, which turns a backlog into quadratic CPU and garbage.
   let inFlight = 0;
@@ -95,8 +104,12 @@ export async function runOpenLoop(options: SchedulerOptions, issue: IssueOp): Pr
   for (let seq = 0; seq < plannedOps && !signal?.aborted; seq++) {
     const intendedAt = startedAt + plan.offsetOf(seq);
 
-    while (inFlight >= maxInFlight && !signal?.aborted) await untilSlotFreed();
-    if (timer.now() < intendedAt) {
+    while (inFlight >= maxInFlight && !signal?.aborted && timer.now() < endAt + END_SLACK_MS) await untilSlotFreed();
+    const now = timer.now();
+    // --duration ends the run on time, however far behind the plan it is (a timer waking a little late for
+    // the last operations is not a backlog: those are still sent).
+    if (now >= endAt + END_SLACK_MS) break;
+    if (now < intendedAt) {
       await timer.waitUntil(intendedAt, signal);
       sentWithoutYield = 0;
     } else if (++sentWithoutYield >= burst) {
@@ -124,6 +137,7 @@ export async function runOpenLoop(options: SchedulerOptions, issue: IssueOp): Pr
   }
   const endedAt = timer.now();
   stats.aborted = signal?.aborted === true;
+  if (!stats.aborted && Number.isFinite(plannedOps)) stats.unsent = plannedOps - stats.issued;
   stats.elapsedMs = endedAt - startedAt;
   // After a ramp, the rate achieved at full speed (the ramp asks for less by design).
   const rampMs = options.rampMs ?? 0;
@@ -137,8 +151,11 @@ export async function runOpenLoop(options: SchedulerOptions, issue: IssueOp): Pr
 
   function untilSlotFreed(): Promise<void> {
     return new Promise((resolve) => {
+      // A server that stopped answering must not keep the run past its end.
+      const deadline = Number.isFinite(endAt) ? setTimeout(() => done(), Math.max(0, endAt + END_SLACK_MS - timer.now())) : undefined;
       const done = (): void => {
-        slotFreed = undefined;
+        if (slotFreed === done) slotFreed = undefined;
+        if (deadline) clearTimeout(deadline);
         signal?.removeEventListener('abort', done);
         resolve();
       };

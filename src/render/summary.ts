@@ -41,6 +41,9 @@ export function renderMutateSummary(summary: MutatorSummary, { colour, interrupt
     lines.push(`  ${kind.padEnd(9)} ${n(summary.opsByKind[kind]).padStart(9)}${err > 0 ? c.red(`  ${n(err)} errors (${first ?? ''})`) : ''}`);
   }
   lines.push(`  send lag p50 ${summary.lag.p50.toFixed(2)} ms, p99 ${summary.lag.p99.toFixed(2)} ms, max ${summary.lag.max.toFixed(2)} ms`);
+  if (summary.unsent > 0) {
+    lines.push(c.yellow(`  fell behind: ended on time with ${n(summary.unsent)} planned operations never sent (at most ${(summary.maxBehindMs / 1000).toFixed(1)} s behind the plan): ${summary.requestedRate} ops/s is more than this client and server keep up with`));
+  }
   if (errors > 0) lines.push(c.red(`  ${n(errors)} errors`));
   return lines.join('\n');
 }

@@ -39,6 +39,18 @@ describe('open-loop scheduler (fake clock)', () => {
     }
   });
 
+  it('--duration ends the run on time however far behind it is, and counts what it never sent', async () => {
+    const timer = new FakeTimer();
+    // Each send costs 1 ms of this clock: at 10,000 ops/s only 1,000 fit in the second (plus one burst in flight).
+    const stats = await runOpenLoop({ rate: 10_000, durationMs: 1_000, timer }, async () => void timer.advance(1));
+    assert.ok(timer.t - stats.startedAt <= 1_000 + 50 + 64, `ran ${timer.t - stats.startedAt} ms`);
+    assert.ok(stats.issued >= 900 && stats.issued <= 1_114, String(stats.issued));
+    assert.equal(stats.unsent, 10_000 - stats.issued);
+    assert.ok(stats.maxBehindMs > 800, String(stats.maxBehindMs));
+    const kept = await runOpenLoop({ rate: 100, durationMs: 1_000, timer: new FakeTimer() }, async () => {});
+    assert.equal(kept.unsent, 0);
+  });
+
   it('plans ceil(rate × duration) operations for fractional plans', async () => {
     const stats = await runOpenLoop({ rate: 3, durationMs: 1_000, timer: new FakeTimer() }, async () => {});
     assert.equal(stats.issued, 3);
