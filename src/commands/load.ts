@@ -6,7 +6,7 @@ import { resolveUri } from '../connect/uri.js';
 import { DATABASE } from '../load/dataset.js';
 import { runLoad, type LoadSummary } from '../load/loader.js';
 import { renderLoadSummary } from '../render/summary.js';
-import { colourEnabled } from '../util/colour.js';
+import { colourEnabled, colours } from '../util/colour.js';
 import { TickerCommand, connectionFlags } from '../util/command-base.js';
 import { commandHint } from '../util/invocation.js';
 import { BOUNDS, describeBound } from '../util/bounds.js';
@@ -80,6 +80,13 @@ export default class Load extends TickerCommand {
       // The way to undo an interrupted load, for this database and server (the URI is not repeated: it may hold a password).
       const cleanHint = `${commandHint(`clean${flags.db === DATABASE ? '' : ` --db ${flags.db}`}`)}${flags.uri ? ' with the same --uri' : ''}`;
       this.log(renderLoadSummary(summary, { colour: colourEnabled(process.stdout), cleanHint }));
+      if (summary.foreign > 0) {
+        // Not what was asked for: a data set of two authors. Said after the summary, which counts only ours.
+        const line = `${summary.namespace} holds ${summary.foreign.toLocaleString('en-US')} document${summary.foreign === 1 ? '' : 's'} this load did not write ` +
+          `(another load or client wrote to it at the same time): run ${cleanHint} and load again`;
+        if (!this.jsonEnabled()) process.stderr.write(`${colours(process.stderr).red('Error:')} ${line}\n`);
+        process.exitCode = 1;
+      }
       return summary;
     } finally {
       if (barStarted) bar?.stop();

@@ -17,9 +17,12 @@ export interface SliceSettings {
 }
 
 export interface SliceResult {
-  /** Documents this slice put in the collection (a duplicate key met on a retry counts: our earlier attempt wrote it). */
+  /**
+   * Documents this slice put in the collection. A duplicate key met on a retry counts only when our own
+   * earlier attempt may have written it (its outcome was unknown) and the stored document is the one we sent.
+   */
   inserted: number;
-  /** Documents that were already there on a first attempt (not ours). */
+  /** Documents that were already there and are not ours: another client wrote them. */
   preexisting: number;
   /** Batches that needed more than one attempt. */
   retriedBatches: number;
@@ -64,6 +67,8 @@ async function insertBatch(collection: Collection<StockDoc>, docs: StockDoc[], f
   let pending = docs;
   const outcome: BatchOutcome = { inserted: 0, preexisting: 0, attempts: 0 };
   let lastError: unknown;
+  /** The last failure left unknown which documents arrived: a duplicate key now may be our own write. */
+  let outcomeUnknown = false;
   while (pending.length > 0) {
     if (outcome.attempts >= settings.maxAttempts) {
       throw new Error(`a batch of ${docs.length} documents still failed after ${outcome.attempts} attempts: ${messageOf(lastError)}`);
@@ -88,21 +93,31 @@ async function insertBatch(collection: Collection<StockDoc>, docs: StockDoc[], f
         // exactly which to send again; otherwise (a command-level failure) all of them go again.
         if (inserted + writeErrors.length === pending.length) {
           const failed = new Set<number>();
+          const duplicates: StockDoc[] = [];
           for (const writeError of writeErrors) {
-            if (writeError.code === DUPLICATE_KEY) {
-              if (retry) outcome.inserted++;
-              else outcome.preexisting++;
-            } else failed.add(writeError.index);
+            if (writeError.code === DUPLICATE_KEY) duplicates.push(pending[writeError.index]!);
+            else failed.add(writeError.index);
           }
-          outcome.inserted += inserted;
+          // Ours only if our unknown earlier attempt may have written it, and what is stored is what we sent.
+          const ours = retry && outcomeUnknown && duplicates.length > 0 ? await ownCopies(collection, duplicates) : 0;
+          outcome.inserted += inserted + ours;
+          outcome.preexisting += duplicates.length - ours;
           pending = pending.filter((_, i) => failed.has(i));
-        }
-      }
+          outcomeUnknown = false;
+        } else outcomeUnknown = true;
+      } else outcomeUnknown = true;
       // Any other error: unknown which documents arrived; send all the rest again.
       if (pending.length > 0) await sleep(Math.min(1000, 50 * 2 ** (outcome.attempts - 1)));
     }
   }
   return outcome;
+}
+
+/** How many of `docs` the collection holds exactly as given (only on a retry after an unknown outcome: rare). */
+export async function ownCopies(collection: Collection<StockDoc>, docs: StockDoc[]): Promise<number> {
+  const sent = new Map(docs.map((d) => [d._id, d.price]));
+  const stored = await collection.find({ _id: { $in: [...sent.keys()] } }, { projection: { price: 1 } }).toArray();
+  return stored.filter((d) => sent.get(d._id) === d.price).length;
 }
 
 function messageOf(error: unknown): string {

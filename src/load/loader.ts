@@ -6,8 +6,8 @@ import { collectionState } from '../connect/collection.js';
 import { describeTarget, type Target } from '../connect/topology.js';
 import { UserError } from '../util/errors.js';
 import { commandHint } from '../util/invocation.js';
-import { DATASET_SIZES, FAMILIAR_SYMBOLS, familiarDocs, layoutFor, seededRandom, type StockDoc } from './dataset.js';
-import { insertSlice } from './insert-slice.js';
+import { DATABASE, DATASET_SIZES, FAMILIAR_SYMBOLS, familiarDocs, layoutFor, seededRandom, type StockDoc } from './dataset.js';
+import { insertSlice, ownCopies } from './insert-slice.js';
 import { prepareShardedCollection } from './sharding.js';
 import type { LoadTask, LoadTaskResult, LoadWorkerData } from './worker.js';
 
@@ -40,8 +40,13 @@ export interface LoadOptions {
 
 export interface LoadSummary {
   namespace: string;
-  /** Documents now in the collection that this load wrote (bulk + familiar). */
+  /** Documents this load inserted (bulk + familiar); never a document another client wrote. */
   documents: number;
+  /**
+   * Documents found in the collection that this load did not write (another load or client wrote to it at
+   * the same time). When above zero the load is not what was asked for: the command exits 1.
+   */
+  foreign: number;
   bulk: number;
   familiar: number;
   /** Documents planned (bulk + familiar). */
@@ -91,7 +96,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   async function load(): Promise<LoadSummary> {
     const state = await collectionState(client, db, coll);
     if (typeof state === 'number') {
-      throw new UserError(`${namespace} already holds ${state.toLocaleString('en-US')} document${state === 1 ? '' : 's'}: run ${commandHint('clean')} first`);
+      throw new UserError(`${namespace} already holds ${state.toLocaleString('en-US')} document${state === 1 ? '' : 's'}: run ${commandHint(db === DATABASE ? 'clean' : `clean --db ${db}`)} first`);
     }
     const target = options.target ?? (await describeTarget(client));
     const large = options.sharded === true || target.topology === 'sharded';
@@ -112,6 +117,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     };
 
     let bulk = 0;
+    let foreign = 0;
     let retriedBatches = 0;
     let mainThreadDocs = 0;
     let interrupted = false;
@@ -146,7 +152,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
           finished = true;
           const landed = result.inserted + result.preexisting;
           if (landed > seen) report(landed - seen);
-          bulk += landed;
+          bulk += result.inserted;
+          foreign += result.preexisting;
           retriedBatches += result.retriedBatches;
         } finally {
           port1.close();
@@ -170,9 +177,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
         const collection = client.db(db).collection<StockDoc>(coll);
         for (let slice = take(); slice; slice = poolWriting && !options.mainThreadKeepsHelping ? undefined : take()) {
           const result = await insertSlice(collection, layout, slice[0], slice[1], workerData, report);
-          bulk += result.inserted + result.preexisting;
+          bulk += result.inserted;
+          foreign += result.preexisting;
           retriedBatches += result.retriedBatches;
-          mainThreadDocs += result.inserted + result.preexisting;
+          mainThreadDocs += result.inserted;
         }
       };
       // Two main lanes: while the server inserts one batch, this thread builds and sends the next.
@@ -197,11 +205,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
 
       // The familiar symbols last, as the original did.
       const familiar = await insertFamiliar(client, db, coll, options.seed);
-      report(familiar);
+      report(familiar.inserted);
+      foreign += familiar.foreign;
       const seconds = (performance.now() - startedAt) / 1000;
-      const documents = bulk + familiar;
+      const documents = bulk + familiar.inserted;
+      // The collection was empty when we began: whatever it holds beyond our own documents, someone else wrote.
+      const held = await client.db(db).collection(coll).countDocuments();
+      foreign = Math.max(foreign, held - documents);
       return {
-        namespace, documents, bulk, familiar, planned, seconds, docsPerSecond: documents / seconds, workers: usePool ? workers : 0, batchSize,
+        namespace, documents, foreign, bulk, familiar: familiar.inserted, planned, seconds, docsPerSecond: documents / seconds, workers: usePool ? workers : 0, batchSize,
         retriedBatches, mainThreadDocs, sharded: sharding.sharded, topology: target.topology, interrupted: false,
       };
     } finally {
@@ -214,8 +226,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
       // What is really there: in-flight batches may have landed after their last progress message.
       const held = await client.db(db).collection(coll).countDocuments();
       const seconds = (performance.now() - startedAt) / 1000;
+      // Ours: what we counted, plus batches in flight that landed after their last message (never more than is there).
+      const ours = Math.min(held, Math.max(bulk, held - foreign));
       return {
-        namespace, documents: held, bulk: held, familiar: 0, planned, seconds, docsPerSecond: held / seconds, workers: usePool ? workers : 0, batchSize,
+        namespace, documents: ours, foreign: held - ours, bulk: ours, familiar: 0, planned, seconds, docsPerSecond: ours / seconds, workers: usePool ? workers : 0, batchSize,
         retriedBatches, mainThreadDocs, sharded: sharding.sharded, topology: target.topology, interrupted: true,
       };
     }
@@ -251,15 +265,19 @@ export function slices(count: number, batchSize: number, workers: number): Array
   return out;
 }
 
-async function insertFamiliar(client: MongoClient, db: string, coll: string, seed?: number): Promise<number> {
+async function insertFamiliar(client: MongoClient, db: string, coll: string, seed?: number): Promise<{ inserted: number; foreign: number }> {
   const docs: StockDoc[] = familiarDocs(seed === undefined ? Math.random : seededRandom(seed - 1));
+  const collection = client.db(db).collection<StockDoc>(coll);
   try {
-    const reply = await client.db(db).collection<StockDoc>(coll).insertMany(docs, { ordered: false });
-    return reply.insertedCount;
+    const reply = await collection.insertMany(docs, { ordered: false });
+    return { inserted: reply.insertedCount, foreign: 0 };
   } catch (error) {
-    // The driver retried after a lost reply: duplicates are ours.
-    if (error instanceof MongoBulkWriteError && [error.writeErrors].flat().every((e) => e.code === 11000)) return docs.length;
-    throw error;
+    const writeErrors = error instanceof MongoBulkWriteError ? [error.writeErrors].flat() : [];
+    if (writeErrors.length === 0 || !writeErrors.every((e) => e.code === 11000)) throw error;
+    // A duplicate is ours only when what is stored is what we sent (a retry after a lost reply); else another client's.
+    const duplicates = writeErrors.map((e) => docs[e.index]!);
+    const ours = await ownCopies(collection, duplicates);
+    return { inserted: (error as MongoBulkWriteError).insertedCount + ours, foreign: duplicates.length - ours };
   }
 }
 

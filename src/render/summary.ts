@@ -16,7 +16,8 @@ export function renderLoadSummary(summary: LoadSummary, { colour, cleanHint = '`
     : `${c.green('loaded')} ${n(summary.documents)} documents into ${summary.namespace}`;
   const detail = `${summary.seconds.toFixed(2)} s, ${n(summary.docsPerSecond)} docs/s, ${summary.workers === 0 ? 'this thread alone (too small for worker threads to pay off)' : `${summary.workers} worker${summary.workers === 1 ? '' : 's'}`}, batches of ${n(summary.batchSize)}`;
   const extra: string[] = [];
-  if (!summary.interrupted) extra.push(`${n(summary.bulk)} bulk + ${summary.familiar} familiar symbols`);
+  if (!summary.interrupted) extra.push(`${n(summary.bulk)} bulk + ${summary.familiar} familiar symbols inserted by this load`);
+  if (summary.foreign > 0) extra.push(c.red(`${n(summary.foreign)} found that this load did not write`));
   if (!summary.interrupted && summary.workers > 0 && summary.mainThreadDocs > 0) extra.push(`${n(summary.mainThreadDocs)} written by the main thread while the pool started`);
   if (summary.sharded) extra.push('sharded on { _id: 1 }');
   if (summary.retriedBatches > 0) extra.push(`${summary.retriedBatches} batch${summary.retriedBatches === 1 ? '' : 'es'} retried`);

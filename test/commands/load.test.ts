@@ -34,7 +34,29 @@ describe('ticker load', () => {
   it('refuses a loaded collection, saying to run ticker clean', async () => {
     const run = await ticker(['load', '--uri', target.uri, '--db', db, '--count', '10']);
     assert.equal(run.code, 1);
-    oneErrorLine(run.stderr, new RegExp(`^Error: ${db}\\.stocksymbols already holds 2,013 documents: run \`\\.\\/bin\\/run\\.js clean\` first$`));
+    oneErrorLine(run.stderr, new RegExp(`^Error: ${db}\\.stocksymbols already holds 2,013 documents: run \`\\.\\/bin\\/run\\.js clean --db ${db}\` first$`));
+  });
+
+  it('two loads at once into one empty collection: each counts only what it inserted, and a load that met the other says so and exits 1', async () => {
+    const shared = uniqueDbName('loadrace');
+    try {
+      const runs = await Promise.all([0, 1].map(() => ticker(['load', '--uri', target.uri, '--db', shared, '--count', '20000', '--batch-size', '500'])));
+      const held = await client.db(shared).collection('stocksymbols').countDocuments();
+      assert.equal(held, 20_013);
+      let counted = 0;
+      for (const run of runs) {
+        const loaded = /^loaded ([\d,]+) documents into /.exec(run.stdout);
+        if (loaded) counted += Number(loaded[1]!.replaceAll(',', ''));
+        if (run.code === 0) continue;
+        assert.equal(run.code, 1, run.stderr);
+        // Either it began after the other had finished (refused), or it met the other's documents.
+        oneErrorLine(run.stderr, new RegExp(`^Error: ${shared}\\.stocksymbols (already holds [\\d,]+ documents: run|holds [\\d,]+ documents? this load did not write \\(another load or client wrote to it at the same time\\): run) \`\\./bin/run\\.js clean --db ${shared}\``));
+      }
+      assert.ok(runs.some((run) => run.code !== 0), 'both loads claimed the whole data set');
+      assert.equal(counted, held, 'the summaries together count each document once');
+    } finally {
+      await client.db(shared).dropDatabase();
+    }
   });
 
   it('text summary names documents, seconds and docs/s', async () => {

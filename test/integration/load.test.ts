@@ -64,7 +64,7 @@ describe('loader (piscina pool) against the target', () => {
     await client.db(db).collection<Doc>('stocksymbols').insertOne({ _id: 'X1', price: 1 });
     await assert.rejects(
       runLoad({ uri: target.uri, client, db, coll: 'stocksymbols', count: 100, workers: 1 }),
-      (error: unknown) => error instanceof UserError && error.message === `${db}.stocksymbols already holds 1 document: run \`ticker clean\` first`,
+      (error: unknown) => error instanceof UserError && error.message === `${db}.stocksymbols already holds 1 document: run \`ticker clean --db ${db}\` first`,
     );
   });
 
