@@ -5,7 +5,7 @@ import { Oplog, type OplogEntry } from './oplog.js';
 import { Catalog, validateNames } from './storage/catalog.js';
 import type { Collection, CollectionOptions, IndexSpec } from './storage/collection.js';
 import { cloneDocument, idKey, withIdFirst } from './storage/document.js';
-import { compileFilter, exactIdOf } from './storage/query.js';
+import { compileFilter, exactIdOf, type QueryOptions } from './storage/query.js';
 import { applyUpdate, describeUpdate, isReplacement, type UpdateSpec } from './storage/update.js';
 
 export interface UpdateStatement {
@@ -14,6 +14,8 @@ export interface UpdateStatement {
   multi?: boolean;
   upsert?: boolean;
   arrayFilters?: Document[];
+  /** The statement's collation and the command's `let` variables. */
+  query?: QueryOptions;
 }
 
 /** The parts a DataNode works on; a transaction passes its own (a view of the catalog, a log of its writes). */
@@ -166,14 +168,14 @@ export class DataNode {
   }
 
   /** Documents matching a filter, in natural order, stopping after `limit` (0 = all). */
-  *match(collection: Collection, filter: Document | undefined, limit = 0): Generator<Document> {
-    const id = exactIdOf(filter);
+  *match(collection: Collection, filter: Document | undefined, limit = 0, query?: QueryOptions): Generator<Document> {
+    const id = query?.collation || query?.variables ? undefined : exactIdOf(filter);
     if (id !== undefined) {
       const doc = collection.get(id);
       if (doc) yield doc;
       return;
     }
-    const test = compileFilter(filter);
+    const test = compileFilter(filter, query);
     let found = 0;
     for (const doc of collection.docs.values()) {
       if (!test(doc)) continue;
@@ -185,11 +187,11 @@ export class DataNode {
   update(db: string, coll: string, stmt: UpdateStatement): UpdateOutcome {
     const existing = this.catalog.get(db, coll);
     if (stmt.multi && isReplacement(stmt.u)) throw new CommandError(ErrorCode.FailedToParse, 'multi update is not supported for replacement-style update');
-    const targets = existing ? [...this.match(existing, stmt.q, stmt.multi ? 0 : 1)] : [];
+    const targets = existing ? [...this.match(existing, stmt.q, stmt.multi ? 0 : 1, stmt.query)] : [];
     if (targets.length === 0) return stmt.upsert ? this.upsert(db, coll, stmt) : { n: 0, nModified: 0 };
     let nModified = 0;
     for (const before of targets) {
-      const after = applyUpdate(before, stmt.u, stmt.arrayFilters);
+      const after = applyUpdate(before, stmt.u, stmt.arrayFilters, stmt.query?.variables);
       if (this.writeNewVersion(existing!, before, after, isReplacement(stmt.u) ? 'replace' : 'update', stmt.u)) nModified++;
     }
     return { n: targets.length, nModified };
@@ -226,7 +228,7 @@ export class DataNode {
       doc = { _id: _id ?? seed._id ?? equalityFields(stmt.q)._id, ...cloneDocument(rest) };
       if (doc._id === undefined) delete doc._id;
     } else {
-      doc = applyUpdate(seed, stmt.u, stmt.arrayFilters);
+      doc = applyUpdate(seed, stmt.u, stmt.arrayFilters, stmt.query?.variables);
       for (const [key, value] of Object.entries((stmt.u as Document).$setOnInsert ?? {})) doc[key] = value;
     }
     const stored = withIdFirst(doc);
@@ -234,10 +236,10 @@ export class DataNode {
     return { n: 1, nModified: 0, upserted: stored._id };
   }
 
-  delete(db: string, coll: string, filter: Document, limit: number): number {
+  delete(db: string, coll: string, filter: Document, limit: number, query?: QueryOptions): number {
     const collection = this.catalog.get(db, coll);
     if (!collection) return 0;
-    const victims = [...this.match(collection, filter, limit === 1 ? 1 : 0)];
+    const victims = [...this.match(collection, filter, limit === 1 ? 1 : 0, query)];
     for (const doc of victims) this.deleteDocument(collection, doc);
     return victims.length;
   }

@@ -9,6 +9,7 @@ import { runPipeline } from '../storage/query.js';
 import { runPipelineInSlices } from '../exec/pipeline.js';
 import type { CommandContext, CommandTable } from './context.js';
 import { firstBatch } from './batches.js';
+import { queryOptionsOf } from './query-options.js';
 import { checkFirstStageOnly, collStatsStageDoc, parseCollStatsStage } from './stats.js';
 
 const FULL_DOCUMENT = new Set(['default', 'updateLookup', 'whenAvailable', 'required']);
@@ -41,7 +42,7 @@ function aggregate(cmd: Document, ctx: CommandContext): Document | Promise<Docum
   }
   const resolver = (name: string) => [...(ctx.node.catalog.get(ctx.db, name)?.docs.values() ?? [])];
   const ns = typeof target === 'string' ? `${ctx.db}.${target}` : `${ctx.db}.$cmd.aggregate`;
-  return runPipelineInSlices(source, pipeline.filter((s: Document) => !('$currentOp' in s)), ctx.deadline, { collectionResolver: resolver })
+  return runPipelineInSlices(source, pipeline.filter((s: Document) => !('$currentOp' in s)), ctx.deadline, { collectionResolver: resolver, ...queryOptionsOf(cmd) })
     .then((docs) => firstBatch(ctx, ns, docs, cmd.cursor?.batchSize));
 }
 

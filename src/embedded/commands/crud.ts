@@ -5,6 +5,8 @@ import { applyUpdate, isReplacement } from '../storage/update.js';
 import { withIdFirst } from '../storage/document.js';
 import { runStatement } from '../retryable-writes.js';
 import { collectionArg, type CommandContext, type CommandTable } from './context.js';
+import { queryOptionsOf } from './query-options.js';
+import { collatedCompare } from '../storage/collation.js';
 import { firstBatch, nextBatch } from './batches.js';
 import { CHECK_EVERY, MAX_TIME_MS_EXPIRED, type Deadline } from '../exec/deadline.js';
 import { findInSlices, matchInSlices } from '../exec/scan.js';
@@ -85,7 +87,8 @@ async function update(cmd: Document, ctx: CommandContext): Promise<Document> {
   const upserted: Document[] = [];
   const errors = await eachStatementInSlices(updates, cmd.ordered !== false, async (stmt, index) => {
     if (stmt.q === undefined || stmt.u === undefined) throw new CommandError(ErrorCode.FailedToParse, "BSON field 'update.updates.q' is missing but a required field");
-    const outcome = await runStatement(ctx, index, () => updateInSlices(ctx.node, ctx.db, coll, stmt as never, ctx.deadline, inTransaction(cmd)));
+    const statement = { ...stmt, query: queryOptionsOf(cmd, stmt.collation) } as never;
+    const outcome = await runStatement(ctx, index, () => updateInSlices(ctx.node, ctx.db, coll, statement, ctx.deadline, inTransaction(cmd)));
     n += outcome.n;
     nModified += outcome.nModified;
     if (outcome.upserted !== undefined) upserted.push({ index, _id: outcome.upserted });
@@ -99,7 +102,8 @@ async function del(cmd: Document, ctx: CommandContext): Promise<Document> {
   let n = 0;
   const errors = await eachStatementInSlices(deletes, cmd.ordered !== false, async (stmt, index) => {
     if (stmt.limit !== 0 && stmt.limit !== 1) throw badValue('The limit field in delete objects must be 0 or 1');
-    n += await runStatement(ctx, index, () => deleteInSlices(ctx.node, ctx.db, coll, stmt.q ?? {}, stmt.limit, ctx.deadline, inTransaction(cmd)));
+    const query = queryOptionsOf(cmd, stmt.collation);
+    n += await runStatement(ctx, index, () => deleteInSlices(ctx.node, ctx.db, coll, stmt.q ?? {}, stmt.limit, ctx.deadline, inTransaction(cmd), query));
   }, ctx.deadline);
   return writeReply({ n }, errors);
 }
@@ -111,7 +115,7 @@ async function find(cmd: Document, ctx: CommandContext): Promise<Document> {
   const skip = typeof cmd.skip === 'number' ? cmd.skip : 0;
   if (skip < 0) throw badValue(`BSON field 'skip' value must be >= 0, actual value '${skip}'`);
   if (typeof cmd.batchSize === 'number' && cmd.batchSize < 0) throw badValue(`BSON field 'batchSize' value must be >= 0, actual value '${cmd.batchSize}'`);
-  const docs = await findInSlices(ctx.node, collection, { filter: cmd.filter, sort: cmd.sort, projection: cmd.projection, skip, limit }, ctx.deadline);
+  const docs = await findInSlices(ctx.node, collection, { filter: cmd.filter, sort: cmd.sort, projection: cmd.projection, skip, limit, ...queryOptionsOf(cmd) }, ctx.deadline);
   // A negative limit is the legacy spelling of "limit + singleBatch".
   const single = cmd.singleBatch === true || limit < 0;
   const batchSize = limit < 0 ? Math.min(-limit, typeof cmd.batchSize === 'number' && cmd.batchSize > 0 ? cmd.batchSize : -limit) : cmd.batchSize;
@@ -136,7 +140,7 @@ function killCursors(cmd: Document, ctx: CommandContext): Document {
 async function count(cmd: Document, ctx: CommandContext): Promise<Document> {
   const collection = ctx.node.catalog.get(ctx.db, collectionArg(cmd, 'count'));
   if (!collection) return { n: 0, ok: 1 };
-  let n = !cmd.query || Object.keys(cmd.query).length === 0 ? collection.docs.size : (await matchInSlices(ctx.node, collection, cmd.query, 0, ctx.deadline)).length;
+  let n = !cmd.query || Object.keys(cmd.query).length === 0 ? collection.docs.size : (await matchInSlices(ctx.node, collection, cmd.query, 0, ctx.deadline, queryOptionsOf(cmd))).length;
   n = Math.max(0, n - (cmd.skip ?? 0));
   if (cmd.limit) n = Math.min(n, Math.abs(cmd.limit));
   return { n, ok: 1 };
@@ -147,10 +151,14 @@ async function distinct(cmd: Document, ctx: CommandContext): Promise<Document> {
   if (typeof cmd.key !== 'string') throw new CommandError(ErrorCode.FailedToParse, "BSON field 'distinct.key' is missing but a required field");
   const values: unknown[] = [];
   const seen = new Set<string>();
-  for (const doc of await matchInSlices(ctx.node, collection, cmd.query, 0, ctx.deadline)) {
+  const query = queryOptionsOf(cmd);
+  // Under a collation, strings equal by it are one value (the first one seen).
+  const collated = query?.collation ? collatedCompare(query.collation, () => 1) : undefined;
+  for (const doc of await matchInSlices(ctx.node, collection, cmd.query, 0, ctx.deadline, query)) {
     if (ctx.deadline.tick()) await ctx.deadline.pause();
     for (const value of valuesAt(doc, cmd.key)) {
       const key = JSON.stringify(value);
+      if (collated && typeof value === 'string' && values.some((v) => typeof v === 'string' && collated(v, value) === 0)) continue;
       if (!seen.has(key)) {
         seen.add(key);
         values.push(value);
@@ -179,7 +187,8 @@ async function findAndModifyOnce(cmd: Document, ctx: CommandContext): Promise<Do
   const collection = ctx.node.catalog.get(ctx.db, coll);
   const projection = cmd.fields ?? cmd.projection;
   const project = (doc: Document | null) => (doc && projection ? runFind([doc], { projection })[0] : doc);
-  const [target] = await findInSlices(ctx.node, collection, { filter: cmd.query, sort: cmd.sort, limit: 1 }, ctx.deadline);
+  const query = queryOptionsOf(cmd);
+  const [target] = await findInSlices(ctx.node, collection, { filter: cmd.query, sort: cmd.sort, limit: 1, ...query }, ctx.deadline);
   if (cmd.remove) {
     if (cmd.update) throw new CommandError(ErrorCode.FailedToParse, 'Cannot specify both an update and remove=true');
     if (target) ctx.node.deleteDocument(collection!, target);
@@ -188,11 +197,11 @@ async function findAndModifyOnce(cmd: Document, ctx: CommandContext): Promise<Do
   if (cmd.update === undefined) throw new CommandError(ErrorCode.FailedToParse, 'Either an update or remove=true must be specified');
   if (!target) {
     if (!cmd.upsert) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
-    const outcome = ctx.node.update(ctx.db, coll, { q: cmd.query ?? {}, u: cmd.update, upsert: true, arrayFilters: cmd.arrayFilters });
+    const outcome = ctx.node.update(ctx.db, coll, { q: cmd.query ?? {}, u: cmd.update, upsert: true, arrayFilters: cmd.arrayFilters, query });
     const created = ctx.node.catalog.get(ctx.db, coll)!.get(outcome.upserted);
     return { lastErrorObject: { n: 1, updatedExisting: false, upserted: outcome.upserted }, value: cmd.new ? project(created ?? null) : null, ok: 1 };
   }
-  const after = applyUpdate(target, isReplacement(cmd.update) ? withIdFirst({ ...cmd.update, _id: target._id }) : cmd.update, cmd.arrayFilters);
+  const after = applyUpdate(target, isReplacement(cmd.update) ? withIdFirst({ ...cmd.update, _id: target._id }) : cmd.update, cmd.arrayFilters, query?.variables);
   ctx.node.writeNewVersion(collection!, target, after, isReplacement(cmd.update) ? 'replace' : 'update', cmd.update);
   return { lastErrorObject: { n: 1, updatedExisting: true }, value: project(cmd.new ? after : target), ok: 1 };
 }

@@ -2,7 +2,7 @@ import type { Document } from 'bson';
 import { Aggregator } from 'mingo';
 import { HashMap } from 'mingo/util';
 import { CommandError } from '../errors.js';
-import { MINGO_OPTIONS, linearPipeline, mingoError } from '../storage/query.js';
+import { mingoError, mingoOptions, preparePipeline, type QueryOptions } from '../storage/query.js';
 import type { Deadline } from './deadline.js';
 import { sortInSlices } from './sort.js';
 
@@ -13,7 +13,7 @@ const CHUNK = 256;
 /** Documents handed to one run of `$group` (whole groups only, so each group is accumulated once). */
 const GROUP_BATCH = 2048;
 
-export interface PipelineOptions {
+export interface PipelineOptions extends QueryOptions {
   collectionResolver?: (name: string) => Document[];
 }
 
@@ -23,8 +23,8 @@ export interface PipelineOptions {
  * counting; any other stage runs in one go over its input. The deadline is checked between slices.
  */
 export async function runPipelineInSlices(source: Iterable<Document>, pipeline: Document[], deadline: Deadline, options: PipelineOptions = {}): Promise<Document[]> {
-  const opts = { ...MINGO_OPTIONS, collectionResolver: options.collectionResolver };
-  pipeline = linearPipeline(pipeline);
+  const opts = { ...mingoOptions(options), collectionResolver: options.collectionResolver };
+  pipeline = preparePipeline(pipeline, options);
   let input: Iterable<Document> = source;
   for (let at = 0; at < pipeline.length;) {
     const name = stageName(pipeline[at]);
@@ -39,7 +39,7 @@ export async function runPipelineInSlices(source: Iterable<Document>, pipeline: 
     const arg = pipeline[at][name];
     if (name === '$skip' && typeof arg === 'number' && arg >= 0) input = docs.slice(arg);
     else if (name === '$limit' && typeof arg === 'number' && arg > 0) input = docs.slice(0, arg);
-    else if (name === '$sort' && isSortSpec(arg)) input = await sortInSlices(docs, arg, deadline);
+    else if (name === '$sort' && isSortSpec(arg)) input = await sortInSlices(docs, arg, deadline, options.collation);
     else if (name === '$group' && arg && typeof arg === 'object' && '_id' in arg) input = await group(docs, arg, deadline, opts);
     else input = runWhole(docs, [pipeline[at]], opts);
     deadline.check();

@@ -1,7 +1,7 @@
 import type { Document } from 'bson';
 import type { DataNode } from '../data-node.js';
 import type { Collection } from '../storage/collection.js';
-import { exactIdOf, type FindOptions } from '../storage/query.js';
+import { exactIdOf, type FindOptions, type QueryOptions } from '../storage/query.js';
 import type { Deadline } from './deadline.js';
 import { runPipelineInSlices } from './pipeline.js';
 
@@ -22,14 +22,14 @@ export function findStages(options: FindOptions): Document[] {
  */
 export async function findInSlices(node: DataNode, collection: Collection | undefined, options: FindOptions, deadline: Deadline): Promise<Document[]> {
   if (!collection) return [];
-  const onlyById = exactIdOf(options.filter) !== undefined && !options.sort && !options.projection && !options.skip;
+  const onlyById = exactIdOf(options.filter) !== undefined && !options.sort && !options.projection && !options.skip && !options.collation && !options.variables;
   if (onlyById) return [...node.match(collection, options.filter, Math.abs(options.limit ?? 0))];
   const stages = findStages(options);
-  if (stages.length === 0) return runPipelineInSlices(collection.docs.values(), [], deadline);
-  return runPipelineInSlices(collection.docs.values(), stages, deadline);
+  const query = { collation: options.collation, variables: options.variables };
+  return runPipelineInSlices(collection.docs.values(), stages, deadline, query);
 }
 
 /** Documents matching a filter in natural order (at most `limit`, 0 = all), in slices. */
-export function matchInSlices(node: DataNode, collection: Collection | undefined, filter: Document | undefined, limit: number, deadline: Deadline): Promise<Document[]> {
-  return findInSlices(node, collection, { filter, limit }, deadline);
+export function matchInSlices(node: DataNode, collection: Collection | undefined, filter: Document | undefined, limit: number, deadline: Deadline, query?: QueryOptions): Promise<Document[]> {
+  return findInSlices(node, collection, { filter, limit, ...query }, deadline);
 }

@@ -1,5 +1,6 @@
 import type { Document } from 'bson';
 import { compare, resolve } from 'mingo/util';
+import { collatedCompare, type CollationSpec } from '../storage/collation.js';
 import type { Deadline } from './deadline.js';
 
 /** Documents sorted per run before the runs are merged; each run is one slice of work. */
@@ -11,7 +12,8 @@ type Keyed = { keys: unknown[]; doc: Document };
  * `$sort` in slices: keys resolved once, runs sorted, then merged pairwise, yielding between slices.
  * Orders as mingo's $sort does (its comparison of BSON values, stable, `-1` descending per key).
  */
-export async function sortInSlices(docs: Document[], spec: Document, deadline: Deadline): Promise<Document[]> {
+export async function sortInSlices(docs: Document[], spec: Document, deadline: Deadline, collation?: CollationSpec): Promise<Document[]> {
+  const compareValues = collatedCompare(collation, compare);
   const fields = Object.keys(spec);
   const directions = fields.map((f) => (spec[f] === -1 ? -1 : 1));
   const keyed: Keyed[] = new Array(docs.length);
@@ -21,7 +23,7 @@ export async function sortInSlices(docs: Document[], spec: Document, deadline: D
   }
   const cmp = (a: Keyed, b: Keyed) => {
     for (let k = 0; k < fields.length; k++) {
-      const c = compare(a.keys[k], b.keys[k]);
+      const c = compareValues(a.keys[k], b.keys[k]);
       if (c !== 0) return c * directions[k];
     }
     return 0;

@@ -49,9 +49,10 @@ function checkModifier(u: Document): void {
  * The document that results from applying `u` to `doc` (never mutates `doc`).
  * Replacements keep `_id`; operator and pipeline updates may not change it.
  */
-export function applyUpdate(doc: Document, u: UpdateSpec, arrayFilters?: Document[]): Document {
+export function applyUpdate(doc: Document, u: UpdateSpec, arrayFilters?: Document[], variables?: Document): Document {
   if (isPipelineUpdate(u)) {
-    const [out] = new Aggregator(linearPipeline(u), MINGO_OPTIONS).run([cloneDocument(doc)]) as Document[];
+    const options = variables ? { ...MINGO_OPTIONS, variables } : MINGO_OPTIONS;
+    const [out] = new Aggregator(linearPipeline(u), options).run([cloneDocument(doc)]) as Document[];
     assertSameId(doc, out);
     return out;
   }

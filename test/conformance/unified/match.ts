@@ -127,7 +127,8 @@ export function match(expected: unknown, actual: unknown, ctx: MatchContext, isR
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) throw new MatchError(path, `expected an array, got ${show(actual)}`);
     if (actual.length !== expected.length) throw new MatchError(path, `expected ${expected.length} element(s), got ${actual.length}: ${show(actual)}`);
-    expected.forEach((value, i) => match(value, actual[i], ctx, false, `${path}[${i}]`));
+    // The documents of a root-level array (a find's result) are root-level too: extra fields are allowed.
+    expected.forEach((value, i) => match(value, actual[i], ctx, isRoot, `${path}[${i}]`));
     return;
   }
   if (!scalarEquals(expected, actual)) throw new MatchError(path, `expected ${show(expected)}, got ${show(actual)}`);
