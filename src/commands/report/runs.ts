@@ -10,9 +10,11 @@ import { uriFlag } from '../../util/flags.js';
 export default class ReportRuns extends TickerCommand {
   static override description = 'List the distributed runs kept in the control database, or remove one with --drop';
 
+  static override summary = 'List or remove the distributed runs kept on the target.';
+
   static override examples = [
-    '<%= config.bin %> report runs --uri "$MONGODB_URI"',
-    '<%= config.bin %> report runs --drop nightly-1',
+    { description: 'The runs in the control database, newest first', command: '<%= config.bin %> report runs --uri "$MONGODB_URI"' },
+    { description: 'Remove one (its registrations, results and audit sets)', command: '<%= config.bin %> report runs --drop nightly-1' },
   ];
 
   static override enableJsonFlag = true;
