@@ -31,6 +31,9 @@ export interface AgreedStart {
 }
 
 const POLL_MS = 100;
+const LEADER_SILENT_BEATS = 5;
+/** the leader may be setting up its own threads and streams for a while before it touches the run */
+const LEADER_SILENT_MIN_MS = 15_000;
 
 export async function agreeOnStart(store: ControlStore, o: BarrierOptions): Promise<AgreedStart> {
   await store.op((c) => c.updateOne({ _id: agentId(o.run, o.agent) }, { $set: { state: 'ready' } }));
@@ -45,7 +48,9 @@ async function lead(store: ControlStore, o: BarrierOptions): Promise<AgreedStart
     throwIfAborted(o.signal);
     const agents = (await store.op((c) => c.find({ kind: 'agent', run: o.run }).project<AgentDoc>({ agent: 1, state: 1 }).toArray()));
     ready = agents.filter((a) => a.state === 'ready').map((a) => a.agent).sort((a, b) => a - b);
-    if (ready.length >= o.agents) break;
+    // An agent that failed before it was ready will never be: even --wait does not wait for it.
+    const failed = agents.filter((a) => a.state === 'failed').length;
+    if (ready.length + failed >= o.agents) break;
     const now = epochNow();
     if (!o.wait && now - since >= o.joinTimeoutMs) break;
     if (now - lastTouch >= o.heartbeatMs) {
@@ -63,10 +68,18 @@ async function lead(store: ControlStore, o: BarrierOptions): Promise<AgreedStart
 }
 
 async function follow(store: ControlStore, o: BarrierOptions): Promise<AgreedStart> {
+  // The leader touches the run at every beat while it waits: a touch that stops moving means it is gone
+  // (compared on this machine's clock only, so skew does not matter).
+  let lastTouch = { at: 0, seenAt: epochNow() };
   for (;;) {
     throwIfAborted(o.signal);
     const run = (await store.op((c) => c.findOne({ _id: runId(o.run) }))) as RunDoc | null;
     if (!run) throw new UserError(`run "${o.run}" was dropped before it started`);
+    const touched = run.touchedAt.getTime();
+    if (touched !== lastTouch.at) lastTouch = { at: touched, seenAt: epochNow() };
+    else if (run.state === 'joining' && epochNow() - lastTouch.seenAt > Math.max(LEADER_SILENT_BEATS * o.heartbeatMs, LEADER_SILENT_MIN_MS)) {
+      throw new UserError(`the first agent of run "${o.run}" stopped before the run started (agent ${run.leader}, no sign of it for ${Math.round((epochNow() - lastTouch.seenAt) / 1000)} s)`);
+    }
     if (run.state !== 'joining' && run.startAtServer !== undefined) {
       if (!run.started?.includes(o.agent)) {
         throw new UserError(`run "${o.run}" started without agent ${o.agent} (it was not ready within the join timeout of the first agent)`);

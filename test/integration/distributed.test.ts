@@ -145,6 +145,17 @@ describe('bench latency --run: three agents on one target', () => {
     assertRefused(again, /^Error: run "three" has already finished/);
   });
 
+  it('without --wait the first agent starts without an agent that never came, and the report says so', async () => {
+    const result = await runTicker([...argsFor('alone', { agents: '2', 'join-timeout': '1s', duration: '1s', warmup: '0s' }), '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(result.stdout) as LatencySummary;
+    const merged = JSON.parse(await readFile(summary.files.json, 'utf8')) as LatencyReport;
+    assert.deepEqual(merged.distributed!.started, [0]);
+    assert.deepEqual(merged.distributed!.missing, [{ agent: 1, reason: 'never joined' }]);
+    assert.ok(merged.target.notes?.some((n) => n === 'started without agent 1 (not ready within the join timeout)'), String(merged.target.notes));
+    assert.equal(merged.audit.lost, 0);
+  });
+
   it('an agent killed mid-run is reported missing and the others\' results are kept; collect, runs and --drop', async () => {
     const run = 'killed';
     const base = (k: number) => argsFor(run, { duration: '4s', heartbeat: '300ms', agent: String(k) });
