@@ -13,6 +13,12 @@ export type ServerCursor =
   | { kind: 'documents'; id: number; ns: string; docs: Document[]; offset: number; lsid?: string }
   | { kind: 'changeStream'; id: number; ns: string; stream: ChangeStreamSource; abort: AbortController; lsid?: string };
 
+/** The session (lsid id, hex) and authenticated user a cursor was opened by. */
+export interface CursorOwner {
+  lsid?: string;
+  user?: string;
+}
+
 /** mongod's default `cursorTimeoutMillis`: a cursor nobody has used for this long is killed. */
 export const CURSOR_TIMEOUT_MS = 10 * 60_000;
 const SWEEP_EVERY_MS = 60_000;
@@ -25,6 +31,7 @@ const SWEEP_EVERY_MS = 60_000;
 export class CursorRegistry {
   private readonly cursors = new Map<number, ServerCursor>();
   private readonly lastUsed = new Map<number, number>();
+  private readonly owners = new Map<number, CursorOwner>();
   private nextId = 1 + Math.floor(Math.random() * 1_000_000) * 1_000;
   private lastSweep = Date.now();
 
@@ -63,7 +70,24 @@ export class CursorRegistry {
     }
     this.cursors.delete(id);
     this.lastUsed.delete(id);
+    this.owners.delete(id);
     return true;
+  }
+
+  setOwner(id: number, owner: CursorOwner): void {
+    if (this.cursors.has(id)) this.owners.set(id, owner);
+  }
+
+  /** getMore from another user (Unauthorized, 13) or another session (50736/50737) is refused, as by mongod. */
+  checkOwner(id: number, by: CursorOwner): void {
+    const owner = this.owners.get(id);
+    if (!owner) return;
+    if (owner.user !== by.user) throw new CommandError(ErrorCode.Unauthorized, `cursor id ${id} was not created by the authenticated user`);
+    if (owner.lsid === by.lsid) return;
+    if (owner.lsid === undefined) {
+      throw new CommandError(50736, `Cannot run getMore on cursor ${id}, which was not created in a session, in session ${by.lsid}`, [], { codeName: 'Location50736' });
+    }
+    throw new CommandError(50737, `Cannot run getMore on cursor ${id}, which was created in session ${owner.lsid}, ${by.lsid === undefined ? 'without an lsid' : `in session ${by.lsid}`}`, [], { codeName: 'Location50737' });
   }
 
   killAll(): void {

@@ -3,10 +3,12 @@ import { Binary, Long, type Document } from 'bson';
 import { Authenticator, checkBindSafety, type AuthCredentials } from './auth/index.js';
 import { mongodCommands } from './commands/index.js';
 import type { CommandContext, CommandTable, ConnectionState } from './commands/context.js';
-import { CursorRegistry } from './cursors.js';
+import { CursorRegistry, type CursorOwner } from './cursors.js';
 import { DataNode } from './data-node.js';
 import { CODE_NAMES, CommandError, ErrorCode } from './errors.js';
 import { mingoError } from './storage/mingo-errors.js';
+import { checkArgumentTypes, checkWritableNamespace, parseWriteConcern, unsatisfiableWriteConcern } from './limits.js';
+import { tooLargeCommand } from './wire/messages.js';
 import { FailPoints } from './failpoints.js';
 import { Deadline, MAX_TIME_MS_EXPIRED, parseMaxTimeMS, unlimited } from './exec/deadline.js';
 import { FaultInjector } from './faults.js';
@@ -183,6 +185,11 @@ export class WireServer {
     }
     if (deeperThan(request.command, MAX_BSON_DEPTH)) return this.reject(socket, conn, new ProtocolViolation(`BSON nested deeper than ${MAX_BSON_DEPTH} levels`));
     let responseTo = request.requestId;
+    if (request.opCode === OP_QUERY && !HELLO_COMMANDS.has(Object.keys(request.command)[0])) {
+      // Since 6.0 mongod answers OP_QUERY only for the handshake.
+      await send(socket, encodeOpReply(this.withClusterTime(unsupportedOpQuery(Object.keys(request.command)[0])), responseTo));
+      return;
+    }
     for (;;) {
       const reply = await this.execute(request.command, conn, socket);
       if (reply === undefined || socket.destroyed || request.moreToCome) return;
@@ -259,7 +266,16 @@ export class WireServer {
     if (!handler) throw new CommandError(ErrorCode.CommandNotFound, `no such command: '${name}'`);
     const stateError = this.topology.stateError(name, cmd, name === 'getMore' && this.isChangeStream(cmd, ctx.db));
     if (stateError) throw stateError;
-    const reply = await handler(cmd, ctx);
+    if (tooLargeCommand(cmd)) throw tooLargeCommand(cmd);
+    checkArgumentTypes(name, cmd);
+    parseWriteConcern(name, cmd);
+    checkWritableNamespace(name, cmd, ctx.db);
+    if (name === 'getMore') this.cursors.checkOwner(Number(cmd.getMore), cursorOwner(cmd, ctx.conn));
+    let reply = await handler(cmd, ctx);
+    const cursorId = reply.cursor?.id;
+    if (cursorId !== undefined && Number(cursorId) !== 0 && name !== 'getMore') this.cursors.setOwner(Number(cursorId), cursorOwner(cmd, ctx.conn));
+    const unsatisfiable = unsatisfiableWriteConcern(name, cmd, 1);
+    if (unsatisfiable && reply.writeConcernError === undefined) reply = withWriteConcernError(reply, unsatisfiable, []);
     return HELLO_COMMANDS.has(name) ? withFields(reply, this.auth.helloFields(cmd, ctx.conn)) : reply;
   }
 
@@ -299,6 +315,18 @@ function asCommandError(err: unknown): CommandError {
   const code = (err as { code?: unknown })?.code;
   if (typeof code === 'number' && CODE_NAMES[code] !== undefined && err instanceof Error) return new CommandError(code, err.message);
   return mingoError(err);
+}
+
+/** mongod 6.0+'s answer to an OP_QUERY that is not the handshake. */
+function unsupportedOpQuery(command: string): Document {
+  return new CommandError(352, `Unsupported OP_QUERY command: ${command}. The client driver may require an upgrade. For more details see https://dochub.mongodb.org/core/legacy-opcode-removal`).toReply();
+}
+
+/** Who may continue a cursor: the session and user that opened it. */
+function cursorOwner(cmd: Document, conn: ConnectionState): CursorOwner {
+  const id = cmd.lsid?.id;
+  const lsid = id && typeof id === 'object' && typeof id.toString === 'function' ? (id.toString('hex') as string) : undefined;
+  return { lsid, user: conn.user };
 }
 
 function errorReply(err: unknown, name: string, cmd: Document): Document {

@@ -326,7 +326,7 @@ describe('reads', () => {
     assert.deepEqual(killed.cursorsUnknown, []);
   });
 
-  it('find: batchSize through the driver, singleBatch, negative limit, limit + batchSize', async () => {
+  it('find: batchSize through the driver, singleBatch, negative limit refused, limit + batchSize', async () => {
     const c = coll('items');
     const cursor = c.find({}, { batchSize: 7 });
     let count = 0;
@@ -335,9 +335,10 @@ describe('reads', () => {
     const single = await db.command({ find: 'items', batchSize: 10, singleBatch: true });
     assert.equal(single.cursor.firstBatch.length, 10);
     assert.equal(Number(single.cursor.id), 0);
-    const negative = await db.command({ find: 'items', limit: -4 });
-    assert.equal(negative.cursor.firstBatch.length, 4);
-    assert.equal(Number(negative.cursor.id), 0);
+    // The driver turns a negative limit into limit + singleBatch; the server's find refuses one (7.0's IDL).
+    const negative = await serverError(db.command({ find: 'items', limit: -4 }));
+    assert.equal(negative.code, 51024);
+    assert.equal((await c.find({}).limit(-4).toArray()).length, 4);
     const limited = await db.command({ find: 'items', limit: 5, batchSize: 2 });
     assert.equal(limited.cursor.firstBatch.length, 2);
     const next = await db.command({ getMore: limited.cursor.id, collection: 'items', batchSize: 10 });

@@ -130,13 +130,15 @@ describe('maxTimeMS', () => {
   });
 
   it('is parsed as mongod parses it', async () => {
-    const run = (maxTimeMS: unknown) => serverError(db.command({ find: 'big', filter: { _id: 1 }, maxTimeMS }));
+    const run = (maxTimeMS: unknown) => serverError(db.command({ aggregate: 'big', pipeline: [], cursor: {}, maxTimeMS }));
     let err = await run(-1);
     assert.equal(err.code, 51024);
     assert.equal(err.message, "BSON field 'maxTimeMS' value must be >= 0, actual value '-1'");
     err = await run('10');
     assert.equal(err.code, 14);
     assert.equal(err.codeName, 'TypeMismatch');
+    // find parses it with the generic parser: BadValue for every fault.
+    for (const bad of [-1, '10', null]) assert.equal((await serverError(db.command({ find: 'big', filter: { _id: 1 }, maxTimeMS: bad }))).code, 2);
     err = await run(1.5);
     assert.equal(err.code, 2);
     assert.equal(err.message, 'maxTimeMS has non-integral value');

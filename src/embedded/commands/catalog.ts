@@ -4,6 +4,7 @@ import { runFind } from '../storage/query.js';
 import type { CollectionOptions } from '../storage/collection.js';
 import { collectionArg, type CommandContext, type CommandTable } from './context.js';
 import { firstBatch } from './batches.js';
+import { checkDroppableDatabase, checkRenameNamespaces, validateIndexSpec } from '../limits.js';
 
 const COLLECTION_OPTIONS = ['capped', 'size', 'max', 'changeStreamPreAndPostImages', 'validator', 'validationLevel', 'validationAction', 'collation', 'timeseries', 'expireAfterSeconds', 'clusteredIndex'];
 
@@ -42,6 +43,7 @@ export const catalogCommands: CommandTable = {
     return { nIndexesWas: indexes, ns: `${ctx.db}.${coll}`, ok: 1 };
   },
   dropDatabase: (_cmd, ctx) => {
+    checkDroppableDatabase(ctx.db);
     const existed = ctx.node.catalog.collections(ctx.db).length > 0;
     ctx.node.dropDatabase(ctx.db);
     return existed ? { dropped: ctx.db, ok: 1 } : { ok: 1 };
@@ -53,7 +55,10 @@ export const catalogCommands: CommandTable = {
       const at = ns.indexOf('.');
       return { db: ns.slice(0, at), coll: ns.slice(at + 1) };
     };
-    ctx.node.rename(split(cmd.renameCollection), split(cmd.to), cmd.dropTarget === true);
+    const from = split(cmd.renameCollection);
+    const to = split(cmd.to);
+    checkRenameNamespaces(from, to);
+    ctx.node.rename(from, to, cmd.dropTarget === true);
     return { ok: 1 };
   },
   collMod: (cmd, ctx) => {
@@ -89,10 +94,7 @@ export const catalogCommands: CommandTable = {
   createIndexes: (cmd, ctx) => {
     const coll = collectionArg(cmd, 'createIndexes');
     if (!Array.isArray(cmd.indexes) || cmd.indexes.length === 0) throw badValue('Must specify at least one index to create');
-    for (const spec of cmd.indexes) {
-      if (!spec.key || typeof spec.key !== 'object' || Object.keys(spec.key).length === 0) throw badValue('Index keys cannot be empty.');
-      if (typeof spec.name !== 'string') throw badValue('The index name must be a string');
-    }
+    for (const spec of cmd.indexes) validateIndexSpec(spec);
     const existed = !!ctx.node.catalog.get(ctx.db, coll);
     const { before, after } = ctx.node.createIndexes(ctx.db, coll, cmd.indexes);
     if (existed && before === after) return { numIndexesBefore: before, numIndexesAfter: after, note: 'all indexes already exist', ok: 1 };

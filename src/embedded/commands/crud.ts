@@ -1,4 +1,6 @@
-import { Long, type Document } from 'bson';
+import { BSON, Long, type Document } from 'bson';
+import { oversizedDocumentTest } from '../wire/messages.js';
+import { MAX_BSON_OBJECT_SIZE } from '../wire/opcodes.js';
 import { CommandError, ErrorCode, badValue } from '../errors.js';
 import { runFind } from '../storage/query.js';
 import { applyUpdate, isReplacement } from '../storage/update.js';
@@ -67,7 +69,9 @@ function insert(cmd: Document, ctx: CommandContext): Document | Promise<Document
   const coll = collectionArg(cmd, 'insert');
   const docs = statementsOf(cmd, 'documents');
   let n = 0;
+  const tooLarge = oversizedDocumentTest(cmd);
   const one = (doc: Document, index: number) => {
+    if (tooLarge?.(doc)) throw new CommandError(10334, `object to insert too large. size in bytes: ${BSON.calculateObjectSize(doc)}, max size: ${MAX_BSON_OBJECT_SIZE}`);
     runStatement(ctx, index, () => ctx.node.insert(ctx.db, coll, doc));
     n++;
   };

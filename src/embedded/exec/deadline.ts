@@ -93,11 +93,15 @@ export function parseMaxTimeMS(cmd: Record<string, unknown>, commandName: string
   if (raw === undefined) return 0;
   if (raw === null) throw new CommandError(2, 'maxTimeMS must be a number');
   const isNumeric = typeof raw === 'number' || ['Long', 'Double', 'Int32', 'Decimal128'].includes((raw as { _bsontype?: string })?._bsontype ?? '');
+  // aggregate parses maxTimeMS with its IDL (typed, `gte: 0`); other commands with the generic parser.
+  const idl = commandName === 'aggregate';
   if (!isNumeric) {
+    if (!idl) throw new CommandError(2, 'maxTimeMS must be a number');
     throw new CommandError(14, `BSON field '${commandName}.maxTimeMS' is the wrong type '${bsonTypeName(raw)}', expected types '[long, int, decimal, double']`);
   }
   const value = Number(raw);
   if (value < 0) {
+    if (!idl) throw new CommandError(2, `${Math.trunc(value)} value for maxTimeMS is out of range [-2147483648, 2147483647]`);
     throw new CommandError(51024, `BSON field 'maxTimeMS' value must be >= 0, actual value '${Math.trunc(value)}'`, [], { codeName: 'Location51024' });
   }
   if (!Number.isInteger(value)) throw new CommandError(2, 'maxTimeMS has non-integral value');

@@ -5,6 +5,7 @@ import {
 } from './opcodes.js';
 import { serializeDocument } from './encoded.js';
 import { ProtocolViolation } from './frame-reader.js';
+import { CommandError } from '../errors.js';
 
 export interface Request {
   requestId: number;
@@ -18,6 +19,32 @@ export interface Request {
 // Values stay close to what the client sent: int64 stays a number when it fits. Regexes stay BSON regexes
 // (pattern and options as sent): never compiled by JavaScript, whose engine backtracks and whose syntax differs.
 const DESERIALIZE = { promoteLongs: true, promoteValues: true, promoteBuffers: false, bsonRegExp: true, validation: { utf8: true } } as const;
+
+/** Documents of a kind-1 sequence over 16 MiB, by command (mongod refuses each with BSONObjectTooLarge). */
+const OVERSIZED = new WeakMap<Document, Set<Document>>();
+/** Commands whose body section alone is over 16 MiB (+16 KiB): the size. */
+const OVERSIZED_BODY = new WeakMap<Document, number>();
+
+/** Commands whose body is over 16 MiB but within the envelope: an inline document may be too large. */
+const LARGE_BODY = new WeakSet<Document>();
+
+/**
+ * A test for documents of `command` over 16 MiB, or undefined when the message could not hold one (the
+ * usual case: nothing is measured per document).
+ */
+export function oversizedDocumentTest(command: Document): ((doc: Document) => boolean) | undefined {
+  const inSequence = OVERSIZED.get(command);
+  if (inSequence) return (doc) => inSequence.has(doc);
+  if (LARGE_BODY.has(command)) return (doc) => BSON.calculateObjectSize(doc) > MAX_BSON_OBJECT_SIZE;
+  return undefined;
+}
+
+/** mongod's BSONObjectTooLarge for a command whose body is over the limit; undefined when it is not. */
+export function tooLargeCommand(command: Document): CommandError | undefined {
+  const size = OVERSIZED_BODY.get(command);
+  if (size === undefined) return undefined;
+  return new CommandError(10334, `BSONObj size: ${size} (0x${size.toString(16)}) is invalid. Size must be between 0 and ${MAX_BSON_OBJECT_SIZE}(16MB) First element: ${Object.keys(command)[0]}: "${String(Object.values(command)[0])}"`);
+}
 
 function readDocument(frame: Buffer, offset: number, end: number): { doc: Document; next: number } {
   if (offset + 5 > end) throw new ProtocolViolation('truncated BSON document');
@@ -64,6 +91,7 @@ function decodeOpMsg(frame: Buffer, requestId: number): Request {
   const end = flags & MSG_CHECKSUM_PRESENT ? frame.length - 4 : frame.length;
   let offset = HEADER_SIZE + 4;
   let body: Document | undefined;
+  let oversized: Set<Document> | undefined;
   const sequences: Record<string, Document[]> = {};
   while (offset < end) {
     const kind = frame[offset++];
@@ -71,6 +99,8 @@ function decodeOpMsg(frame: Buffer, requestId: number): Request {
       if (body) throw new ProtocolViolation('OP_MSG with two body sections');
       const read = readDocument(frame, offset, end);
       body = read.doc;
+      if (read.next - offset > MAX_BSON_OBJECT_SIZE + 16 * 1024) OVERSIZED_BODY.set(body, read.next - offset);
+      else if (read.next - offset > MAX_BSON_OBJECT_SIZE) LARGE_BODY.add(body);
       offset = read.next;
     } else if (kind === 1) {
       if (offset + 4 > end) throw new ProtocolViolation('truncated document sequence');
@@ -83,6 +113,7 @@ function decodeOpMsg(frame: Buffer, requestId: number): Request {
       while (at < sectionEnd) {
         const read = readDocument(frame, at, sectionEnd);
         docs.push(read.doc);
+        if (read.next - at > MAX_BSON_OBJECT_SIZE) (oversized ??= new Set()).add(read.doc);
         at = read.next;
       }
       (sequences[id.value] ??= []).push(...docs);
@@ -96,6 +127,7 @@ function decodeOpMsg(frame: Buffer, requestId: number): Request {
     if (name in body) throw new ProtocolViolation(`document sequence ${name} duplicates a body field`);
     body[name] = docs;
   }
+  if (oversized) OVERSIZED.set(body, oversized);
   return {
     requestId,
     opCode: OP_MSG,
