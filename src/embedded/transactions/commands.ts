@@ -12,10 +12,15 @@ const lsidsOf = (value: unknown): Document[] => (Array.isArray(value) ? value.fi
 
 /** commitTransaction / abortTransaction and the session commands that end transactions. */
 export const transactionCommands: CommandTable = {
-  commitTransaction: (_cmd, ctx) => {
+  commitTransaction: (cmd, ctx) => {
     const { transaction, sessions } = transactionOf(ctx, 'commitTransaction');
     // A retried commit of a committed transaction succeeds again without doing anything.
     if (transaction.state === 'inProgress') sessions.commit(transaction);
+    // One data-bearing member: the commit is applied, but more than one acknowledgement cannot be had.
+    const w = cmd.writeConcern?.w;
+    if (typeof w === 'number' && w > 1) {
+      return { writeConcernError: { code: 100, codeName: 'UnsatisfiableWriteConcern', errmsg: 'Not enough data-bearing nodes' }, ok: 1 };
+    }
     return { ok: 1 };
   },
   abortTransaction: (_cmd, ctx) => {
