@@ -3,7 +3,7 @@
  * (`.hlog`). Values arrive in time order per thread; a tag's second is encoded and freed when its next
  * second begins, so memory holds one open histogram per tag. Measuring code: never prints.
  */
-import { addEncoded, createLatencyMicros, encodeHistogram, recordMicros, type Histogram } from './histograms.js';
+import { addEncoded, createLatencyMicros, encodeHistogram, recordMicros, summarizeEncoded, type Histogram } from './histograms.js';
 
 export interface IntervalHistogram {
   /** whole seconds since the start of the measured window */
@@ -86,4 +86,20 @@ export function mergeIntervals(startTime: number, tags: readonly string[], sourc
     for (const tag of allTags) intervals.push({ second, tag, encoded: addEncoded(byKey.get(`${second}\u0000${tag}`) ?? []) });
   }
   return { startTime, tags: allTags, intervals };
+}
+
+/** Writes intended per second and the writers' send lag per second, from the `sendLag` intervals, into the timeline. */
+export function addWriterTimeline(
+  timeline: { second: number; writes?: number; sendLagP99Us?: number; sendLagMaxUs?: number }[],
+  log: IntervalLog,
+): void {
+  const bySecond = new Map(log.intervals.filter((i) => i.tag === 'sendLag').map((i) => [i.second, i.encoded]));
+  for (const bucket of timeline) {
+    const encoded = bySecond.get(bucket.second);
+    if (encoded === undefined) continue;
+    const s = summarizeEncoded(encoded);
+    bucket.writes = s.count;
+    bucket.sendLagP99Us = s.p99;
+    bucket.sendLagMaxUs = s.max;
+  }
 }

@@ -26,7 +26,7 @@ import { addCounts, WriteLedger, type AuditCounts, type LedgerData, type Receipt
 import { coldShardRanges, inRanges, readChunkMap, shardOf, type ChunkMap } from '../connect/chunk-map.js';
 import { startEmbeddedProcess, type EmbeddedProcess } from './embedded-process.js';
 import { addEncoded, decodeHistogram, summarizeEncoded } from './histograms.js';
-import { mergeIntervals, type IntervalLog } from './intervals.js';
+import { addWriterTimeline, mergeIntervals, type IntervalLog } from './intervals.js';
 import type { ListenerTask, ListenerTaskResult } from './listener-worker.js';
 import { EVENT_HISTOGRAMS, WRITE_FIELDS, type ClockBounds, type StaggerRecord, type WriteBatch } from './recorder.js';
 import { attributeShard, DEFAULT_STAGGER_THRESHOLD_MS } from './staggers.js';
@@ -327,6 +327,13 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
       options, uri, target, notes, chunkMap, groups, writerResults, windowStart, endedAt, staggerThresholdMs,
       errors,
     });
+    const intervals = mergeIntervals(
+      windowStart,
+      [...HISTOGRAM_NAMES, 'staggers', 'sendLag'],
+      [...groups.map((g) => g.intervals), ...writerResults.map((w) => w.intervals)],
+      Math.ceil((endedAt - windowStart) / 1000) - 1,
+    );
+    addWriterTimeline(report.timeline, intervals);
     if (metrics) {
       // the last scrape says what the report says
       const e2e = report.histograms.endToEnd!;
@@ -335,12 +342,6 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
       metrics.setWrites({ sent: report.rate.writes, acknowledged: report.rate.writes - report.rate.writeErrors, failed: report.rate.writeErrors });
       metrics.setStagger(0);
     }
-    const intervals = mergeIntervals(
-      windowStart,
-      [...HISTOGRAM_NAMES, 'staggers'],
-      [...groups.map((g) => g.intervals), ...writerResults.map((w) => w.intervals)],
-      Math.ceil((endedAt - windowStart) / 1000) - 1,
-    );
     const auditSets = ledger ? agentAuditSets(ledger, groups) : undefined;
     return { report, errors, interrupted: options.signal?.aborted === true, intervals, ...(auditSets ? { auditSets } : {}) };
   } finally {

@@ -46,7 +46,7 @@ export interface WriterResult {
   maxBehindMs: number;
   /** write acknowledged − actual send, microseconds, acknowledged writes of the window */
   writeAck: string;
-  /** writeAck per second of the window (by acknowledgement time), for the .hlog */
+  /** writeAck per second of the window (by acknowledgement time) and sendLag (by intended time), for the .hlog */
   intervals: IntervalHistogram[];
   firstError?: string;
   error?: string;
@@ -114,6 +114,7 @@ export default async function writerTask(task: WriterTask): Promise<void> {
           intervals!.record('writeAck', e.doneAt, (e.doneAt - e.sentAt) * 1000);
         }
         const behind = e.sentAt - e.intendedAt;
+        intervals!.record('sendLag', e.intendedAt, Math.max(0, behind) * 1000);
         if (behind > result.maxBehindMs) result.maxBehindMs = behind;
         if (e.intendedAt > lastIntended) lastIntended = e.intendedAt;
       }

@@ -33,6 +33,8 @@ export interface ChartSpec {
   bands?: { from: number; to: number; colour: string }[];
   /** x axis on a log scale (rates that grow by a factor) */
   logX?: boolean;
+  /** x values are -log10(1 - p/100): label them as percentiles (90, 99, 99.9, …) */
+  ninesX?: boolean;
   height?: number;
 }
 
@@ -74,12 +76,13 @@ const RUNTIME = `
 function tickerChart(spec) {
   var el = document.getElementById(spec.id);
   var width = Math.min(1100, Math.max(480, (el.clientWidth || 1000)));
-  var series = [{ label: spec.xLabel }].concat(spec.series.map(function (s) {
+  var series = [spec.ninesX ? { label: spec.xLabel, value: function (u, v) { return v == null ? '' : String(+(100 - 100 / Math.pow(10, v)).toPrecision(6)); } } : { label: spec.xLabel }].concat(spec.series.map(function (s) {
     return { label: s.label, stroke: s.colour, scale: s.scale || 'y', dash: s.dash, width: 1.5,
       points: s.pointsOnly ? { show: true, size: 7, fill: s.colour } : { show: false },
       paths: s.pointsOnly ? function () { return null; } : undefined, spanGaps: false };
   }));
-  var axes = [{ label: spec.xLabel }, { label: spec.yLabel, scale: 'y' }];
+  var nines = function (u, vals) { return vals.map(function (v) { return v == null ? '' : String(+(100 - 100 / Math.pow(10, v)).toPrecision(6)); }); };
+  var axes = [spec.ninesX ? { label: spec.xLabel, values: nines, incrs: [1] } : { label: spec.xLabel }, { label: spec.yLabel, scale: 'y' }];
   if (spec.y2Label) axes.push({ label: spec.y2Label, scale: 'y2', side: 1, grid: { show: false } });
   var scales = { x: { time: false, distr: spec.logX ? 3 : 1 }, y: { auto: true }, y2: { auto: true } };
   var drawExtras = function (u) {

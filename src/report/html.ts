@@ -1,16 +1,11 @@
-/** The report as one self-contained HTML page (`<name>.html`): inline CSS and SVG, no script, no network. */
+/**
+ * The report as one self-contained HTML page (`<name>.html`): inline CSS, uPlot inlined (works offline;
+ * hover values, drag to zoom, double-click to reset), no network.
+ */
+import { chartHead, chartHtml } from './charts.js';
 import { reportPassed, type LatencyReport } from './model.js';
+import { distributionChart, hasWriterTimeline, latencyOverTimeChart, rateOverTimeChart, sendLagChart, type NamedRun } from './report-charts.js';
 import { allSections, verdictText, type Section } from './sections.js';
-import { escapeXml, percentileDistributionSvg, timelineSvg, type PlotSeries } from './svg-plots.js';
-
-const SERIES_COLOURS: Record<string, string> = {
-  endToEnd: '#1971c2',
-  uncorrected: '#f08c00',
-  writeAck: '#2f9e44',
-  commitToReceipt: '#7048e8',
-  serverSide: '#a61e4d',
-};
-const FALLBACK_COLOURS = ['#0c8599', '#5c940d', '#862e9c', '#495057'];
 
 const STYLE = `
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222; margin: 24px auto; max-width: 1140px; padding: 0 16px; }
@@ -27,24 +22,19 @@ export function renderHtml(report: LatencyReport): string {
   // Green only when the audit and every threshold passed; a run without thresholds is not called a pass.
   const verdictClass = !reportPassed(report) ? 'failed' : report.thresholds?.length ? 'ok' : 'neutral';
   const verdict = `<span class="verdict ${verdictClass}">${escapeXml(verdictText(report))}</span>`;
-  const series: PlotSeries[] = Object.entries(report.histograms).map(([name, h], i) => ({
-    name,
-    colour: SERIES_COLOURS[name] ?? FALLBACK_COLOURS[i % FALLBACK_COLOURS.length]!,
-    points: h.summary.distribution,
-  }));
   const [latency, ...rest] = allSections(report);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>ticker latency report ${escapeXml(report.startedAt)}</title><style>${STYLE}</style></head>
+<title>ticker latency report ${escapeXml(report.startedAt)}</title><style>${STYLE}</style>
+${chartHead()}</head>
 <body>
 <h1>ticker latency report</h1>
 <p>${verdict} measured ${(report.durationMs / 1000).toFixed(1)} s from ${escapeXml(report.startedAt)} on
 ${report.target.embedded ? 'the embedded server' : escapeXml(report.target.uri)}; latencies in milliseconds.</p>
 ${sectionHtml(latency!)}
-<h2>Percentile distribution</h2>
-<div class="plot">${percentileDistributionSvg(series)}</div>
-<h2>Latency over time (endToEnd)</h2>
-<div class="plot">${timelineSvg(report.timeline, report.staggers.worst)}</div>
+<h2>Plots</h2>
+<p class="note">Hover for values; drag across a plot to zoom in, double-click to zoom out.</p>
+${plots([{ name: 'run', report }])}
 ${rest.map(sectionHtml).join('\n')}
 </body></html>
 `;
@@ -61,3 +51,16 @@ function sectionHtml(section: Section): string {
     : '';
   return `<h2>${escapeXml(section.title)}</h2>${table}${notes}${bullets}`;
 }
+
+/** The page's plots for one run, or several overlaid (report compare). */
+export function plots(runs: readonly NamedRun[]): string {
+  const charts = [distributionChart(runs), latencyOverTimeChart(runs)];
+  if (hasWriterTimeline(runs)) charts.push(rateOverTimeChart(runs), sendLagChart(runs));
+  return charts.map(chartHtml).join('\n');
+}
+
+export function escapeXml(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+}
+
+export { STYLE as PAGE_STYLE };

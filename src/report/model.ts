@@ -93,6 +93,11 @@ export interface TimelineBucket {
   maxUs: number;
   /** the second's endToEnd histogram; when every source has it, merging is exact */
   encoded?: string;
+  /** writes intended in this second (all writers) */
+  writes?: number;
+  /** the writers' send lag (actual − intended send time) in this second, µs */
+  sendLagP99Us?: number;
+  sendLagMaxUs?: number;
 }
 
 export interface ListenerAudit {
