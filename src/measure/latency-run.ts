@@ -123,6 +123,9 @@ export interface LatencyRunResult {
 }
 
 const PROGRESS_MS = 250;
+/** An event that waited this long inside a listener thread means that listener fell behind its stream. */
+const BEHIND_MS = 10;
+const LISTENER_YOUNG_GENERATION_MB = 64;
 const DEFAULT_LISTENERS_PER_THREAD = 25;
 const STAGGERS_KEPT = 10;
 
@@ -176,6 +179,8 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
   const listenerPool = new Piscina({
     filename: listenerFile,
     minThreads: listenerGroups.length, maxThreads: listenerGroups.length, atomics: 'disabled', idleTimeout: 1_000,
+    // Every event is a few short-lived objects: a larger young generation collects them less often.
+    resourceLimits: { maxYoungGenerationSizeMb: LISTENER_YOUNG_GENERATION_MB },
     // Both tasks are asynchronous: in one thread they interleave on its event loop.
     ...(shareThread ? { concurrentTasksPerWorker: 2 } : {}),
   });
@@ -379,6 +384,9 @@ function buildReport(input: BuildInput): LatencyReport {
   }
 
   const perListener = groups.flatMap((g) => g.listeners);
+  const backlogs = new Map(groups.flatMap((g) => g.backlog ?? []).map((b) => [b.listener, b]));
+  const behind = describeBehind(groups, perListener.length);
+  if (behind) input.notes.push(behind);
   const audit: Audit = {
     ...perListener.reduce<AuditCounts>((sum, l) => addCounts(sum, l.audit), { expected: 0, received: 0, lost: 0, duplicated: 0 }),
     perListener: perListener.map((l) => ({ listener: l.listener, ...l.audit })),
@@ -441,8 +449,27 @@ function buildReport(input: BuildInput): LatencyReport {
     timeline: mergeTimelines(groups, input.endedAt - input.windowStart),
     audit,
     ok,
-    perListener: perListener.map((l) => ({ listener: l.listener, events: l.events, p99us: l.p99us, maxUs: l.maxUs })),
+    perListener: perListener.map((l) => {
+      const b = backlogs.get(l.listener);
+      return { listener: l.listener, events: l.events, p99us: l.p99us, maxUs: l.maxUs, ...(b ? { backlog: b.maxBuffered, queuedMs: round3(b.maxQueuedMs) } : {}) };
+    }),
   };
+}
+
+/**
+ * A note when listeners fell behind their streams: events that waited in a listener thread after their
+ * reply arrived measure the harness, not the server, and the report says so.
+ */
+function describeBehind(groups: ListenerTaskResult[], listeners: number): string | undefined {
+  const all = groups.flatMap((g) => g.backlog ?? []);
+  const behind = all.filter((b) => b.maxQueuedMs >= BEHIND_MS);
+  if (behind.length === 0) return undefined;
+  const queued = Math.max(...behind.map((b) => b.maxQueuedMs));
+  const buffered = Math.max(...behind.map((b) => b.maxBuffered));
+  const loop = Math.max(...groups.map((g) => g.loopDelayMs?.p99 ?? 0));
+  return `${behind.length} of ${listeners} listeners fell behind their streams: events waited up to ${Math.round(queued)} ms in a listener thread ` +
+    `after their reply arrived (up to ${buffered} received but unread in one listener; listener-thread event-loop delay p99 up to ${Math.round(loop)} ms); ` +
+    'that part of the latency is the harness\'s, not the server\'s: use fewer listeners per thread, more cores, or a second machine';
 }
 
 /** Adds the listener threads' per-second histograms; seconds without events stay in the plot as zeros. */

@@ -35,6 +35,8 @@ export interface ChangeEventLike {
   documentKey?: { _id?: unknown };
   fullDocument?: { tick?: Tick } | null;
   updateDescription?: { updatedFields?: { tick?: Tick } };
+  /** the write's tick, when the stream's pipeline lifted it out of the event */
+  tick?: Tick | null;
   wallTime?: Date;
   clusterTime?: { t: number; i?: number };
 }
@@ -181,9 +183,10 @@ export class ListenerGroupRecorder {
       if (receiptAt >= this.options.windowStart && committedAt !== undefined) state.detector.feed(receiptAt, committedAt, idText);
       return;
     }
-    const tick = event.operationType === 'insert' || event.operationType === 'replace'
+    // Listener threads ask the server for the tick alone (listener-worker's MEASURED_FIELDS); whole events work too.
+    const tick = event.tick ?? (event.operationType === 'insert' || event.operationType === 'replace'
       ? event.fullDocument?.tick
-      : (event.updateDescription?.updatedFields?.tick ?? event.fullDocument?.tick);
+      : (event.updateDescription?.updatedFields?.tick ?? event.fullDocument?.tick));
     if (!tick || typeof tick.seq !== 'number' || typeof tick.at !== 'number') {
       this.foreign++;
       return;

@@ -121,6 +121,10 @@ export interface ListenerLatency {
   events: number;
   p99us: number;
   maxUs?: number;
+  /** most events received but not yet read by this listener (its own backlog, not the server's) */
+  backlog?: number;
+  /** longest an event waited in the listener thread after its reply arrived, ms */
+  queuedMs?: number;
 }
 
 export interface LatencyReport {

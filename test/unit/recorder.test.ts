@@ -66,4 +66,17 @@ describe('ListenerGroupRecorder', () => {
     assert.equal(result.staggers.worst[0]!.startMs, 100);
     assert.equal(result.staggers.worst[0]!.gapMs, 500);
   });
+
+  it('reads the tick lifted to the top of an event (the listener threads\' projection) as it reads a whole event', () => {
+    const r = new ListenerGroupRecorder({ listeners: ['0'], windowStart: W0, staggerThresholdMs: 250 });
+    r.onWrites({ writes: Float64Array.from([0, 1, W0, WriteState.Expected, 0, 2, W0 + 1, WriteState.Expected]), deletes: [] });
+    const { updateDescription: _whole, ...lifted } = update(1, W0, W0 + 1);
+    r.onEvent(0, { ...lifted, tick: { seq: 1, at: W0, w: 0 } }, W0 + 3);
+    r.onEvent(0, { operationType: 'insert', documentKey: { _id: 'Z1' }, tick: { seq: 2, at: W0 + 1, w: 0 } }, W0 + 5);
+    r.onEvent(0, { operationType: 'update', documentKey: { _id: 'x' }, tick: null }, W0 + 6); // a write not ours
+    const result = r.finish();
+    assert.equal(result.foreign, 1);
+    assert.deepEqual(result.listeners[0]!.audit, { expected: 2, received: 2, lost: 0, duplicated: 0 });
+    approx(summarizeEncoded(result.histograms.endToEnd).max, 4000);
+  });
 });

@@ -182,7 +182,7 @@ export class RouterChangeStream {
         this.invalidated = true;
         return out;
       }
-      const shown = this.transform(this.copyFirst ? structuredClone(event.doc) : event.doc);
+      const shown = this.transform(this.copyFirst ? copyPlain(event.doc) : event.doc);
       if (shown === event.doc) out.push(event); // unchanged: the shard's encoded bytes are reused
       else if (shown) out.push({ doc: shown });
     }
@@ -192,6 +192,18 @@ export class RouterChangeStream {
     }
     return out;
   }
+}
+
+/**
+ * A copy of a document's plain objects and arrays (the parts a pipeline stage may write into); BSON values
+ * (Timestamp, Binary, ObjectId...) are kept as they are: structuredClone would turn them into plain objects.
+ */
+function copyPlain<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(copyPlain) as T;
+  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value;
+  const out: Document = {};
+  for (const key of Object.keys(value)) out[key] = copyPlain((value as Document)[key]);
+  return out as T;
 }
 
 /** The cluster time a shard's post-batch resume token says it has reached. */
