@@ -5,9 +5,9 @@
 import type { HistogramSummary } from '../measure/histograms.js';
 import { breaches, type ThresholdResult } from '../measure/thresholds.js';
 import { UserError } from '../util/errors.js';
+import { describeSchemaError, REPORT_FORMAT, REPORT_VERSION, reportSchema } from './schema.js';
 
-export const REPORT_FORMAT = 'ticker-latency-report';
-export const REPORT_VERSION = 1;
+export { REPORT_FORMAT, REPORT_VERSION };
 
 export const HISTOGRAM_DESCRIPTIONS = {
   endToEnd: 'receipt − intended send time (coordinated-omission corrected)',
@@ -202,8 +202,9 @@ export function isAuditClean(audit: Audit): boolean {
 }
 
 /**
- * Checks that `json` is a latency report this version can read, deep enough that merge, compare and
- * the renderers can trust its shape. Throws a one-line UserError naming the file otherwise.
+ * Checks that `json` is a latency report this version can read, against the one schema (`schema.ts`), so
+ * merge, compare and the renderers can trust every field. Throws a one-line UserError naming the file and
+ * the first bad field otherwise.
  */
 export function parseReport(json: unknown, fileName: string): LatencyReport {
   const notAReport = (why: string) => new UserError(`${fileName} is not a ticker latency report (${why})`);
@@ -214,30 +215,9 @@ export function parseReport(json: unknown, fileName: string): LatencyReport {
       `${fileName} is a ticker latency report version ${String(json.version)}; this ticker reads version ${REPORT_VERSION}`,
     );
   }
-  for (const key of ['config', 'target', 'rate', 'histograms', 'staggers', 'audit'] as const) {
-    if (!isObject(json[key])) throw notAReport(`missing ${key}`);
-  }
-  if (!Array.isArray(json.timeline)) throw notAReport('missing timeline');
-  for (const key of ['startedAt', 'endedAt'] as const) {
-    if (typeof json[key] !== 'string') throw notAReport(`missing ${key}`);
-  }
-  const histograms = json.histograms as Record<string, unknown>;
-  if (Object.keys(histograms).length === 0) throw notAReport('no histograms');
-  for (const [name, h] of Object.entries(histograms)) {
-    if (!isEncodedHistogram(h)) throw notAReport(`histogram ${name} has no encoded counts or summary`);
-  }
-  if (!isEncodedHistogram((json.staggers as Record<string, unknown>).histogram)) {
-    throw notAReport('staggers has no histogram');
-  }
-  const audit = json.audit as Record<string, unknown>;
-  for (const key of ['expected', 'received', 'lost', 'duplicated']) {
-    if (typeof audit[key] !== 'number') throw notAReport(`audit has no ${key}`);
-  }
+  const checked = reportSchema.safeParse(json);
+  if (!checked.success) throw new UserError(`${fileName} is not a valid ticker latency report: ${describeSchemaError(checked.error)}`);
   return json as unknown as LatencyReport;
-}
-
-function isEncodedHistogram(h: unknown): boolean {
-  return isObject(h) && typeof h.encoded === 'string' && isObject(h.summary) && typeof h.summary.count === 'number';
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -32,6 +32,15 @@ before(async () => {
   await writeFile(join(dir, 'a.json'), JSON.stringify(makeReport({ endToEnd: values(30) })));
   await writeFile(join(dir, 'b.json'), JSON.stringify(makeReport({ endToEnd: values(20, 1000, 7000), gapsMs: [300] })));
   await writeFile(join(dir, 'not-a-report.json'), JSON.stringify({ hello: 'world' }));
+  const sharded = makeReport({ endToEnd: values(10) });
+  sharded.target = { ...sharded.target, topology: 'sharded', shards: 2 };
+  await writeFile(join(dir, 'sharded.json'), JSON.stringify(sharded));
+  const edited = makeReport({ endToEnd: values(10) });
+  edited.audit.lost = -5;
+  await writeFile(join(dir, 'edited.json'), JSON.stringify(edited));
+  const later = makeReport({ endToEnd: values(10), startedAt: '2025-02-01T09:00:00.000Z' });
+  later.config = { ...later.config, rate: 2000, listeners: 10 };
+  await writeFile(join(dir, 'later.json'), JSON.stringify(later));
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
@@ -77,4 +86,44 @@ test('a file that is not a report fails with one stderr line and no stack trace'
   const missing = await ticker('report', 'compare', join(dir, 'a.json'), join(dir, 'nope.json'));
   assert.notEqual(missing.code, 0);
   assert.equal(missing.stderr, `Error: cannot read ${join(dir, 'nope.json')}: no such file\n`);
+});
+
+test('report merge refuses what is not parts of one run, naming why, unless --force', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['a.json', 'sharded.json'], /^Error: \S+sharded\.json and \S+a\.json are not parts of one run: topology replicaSet in \S+a\.json, sharded in \S+sharded\.json \(--force merges them anyway\)\n$/],
+    [['a.json', 'a.json'], /^Error: \S+a\.json is the same part as \S+a\.json: each part of a run counts once \(--force merges them anyway\)\n$/],
+    [['a.json', 'later.json'], /^Error: .* are not parts of one run: they ran at different times/],
+  ];
+  const runs = await Promise.all(cases.map(([files]) => ticker('report', 'merge', ...files.map((f) => join(dir, f)), '--out-dir', join(dir, 'refused'))));
+  for (const [i, [, pattern]] of cases.entries()) {
+    assert.equal(runs[i]!.code, 1, runs[i]!.stderr);
+    assert.match(runs[i]!.stderr, pattern);
+  }
+  await assert.rejects(readdir(join(dir, 'refused')), 'nothing written');
+  const forced = await ticker('report', 'merge', join(dir, 'a.json'), join(dir, 'a.json'), '--force', '--out-dir', join(dir, 'forced'));
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(forced.stderr, /^merging anyway \(--force\): \S+ is the same part as /);
+});
+
+test('an edited report is refused with one line naming the bad field', async () => {
+  const runs = await Promise.all([
+    ticker('report', 'merge', join(dir, 'a.json'), join(dir, 'edited.json'), '--out-dir', join(dir, 'never')),
+    ticker('report', 'compare', join(dir, 'edited.json'), join(dir, 'a.json')),
+  ]);
+  for (const r of runs) {
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `Error: ${join(dir, 'edited.json')} is not a valid ticker latency report: audit.lost: expected a number of 0 or more\n`);
+  }
+});
+
+test('report compare names the settings that differ before the figures', async () => {
+  const [text, json] = await Promise.all([
+    ticker('report', 'compare', join(dir, 'a.json'), join(dir, 'later.json')),
+    ticker('report', 'compare', join(dir, 'a.json'), join(dir, 'later.json'), '--json'),
+  ]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^the runs differ in: rate 10 → 2000; duration 3000 → 1000; listeners 1 → 10\n\n/);
+  assert.deepEqual(JSON.parse(json.stdout).differences, ['rate 10 → 2000', 'duration 3000 → 1000', 'listeners 1 → 10']);
+  const same = await ticker('report', 'compare', join(dir, 'a.json'), join(dir, 'a.json'));
+  assert.doesNotMatch(same.stdout, /differ/);
 });

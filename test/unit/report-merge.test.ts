@@ -59,8 +59,14 @@ test('parseReport rejects what is not a report with one line naming the file', (
   const cases: Array<[unknown, RegExp]> = [
     [null, /^reports\/x\.json is not a ticker latency report \(not a JSON object\)$/],
     [{ hello: 1 }, /^reports\/x\.json is not a ticker latency report \(format is missing\)$/],
-    [{ ...good, histograms: undefined }, /^reports\/x\.json is not a ticker latency report \(missing histograms\)$/],
-    [{ ...good, histograms: { endToEnd: { unit: 'us' } } }, /histogram endToEnd has no encoded counts/],
+    [{ ...good, histograms: undefined }, /^reports\/x\.json is not a valid ticker latency report: histograms: missing \(expected record\)$/],
+    [{ ...good, histograms: { endToEnd: { unit: 'us' } } }, /: histograms\.endToEnd\.encoded: missing \(expected string\)$/],
+    [{ ...good, histograms: {} }, /: histograms: no histograms$/],
+    [{ ...good, audit: { ...good.audit, lost: -5 } }, /: audit\.lost: expected a number of 0 or more$/],
+    [{ ...good, ok: !good.ok }, /: ok: does not match the audit/],
+    [{ ...good, rate: { ...good.rate, writes: 'many' } }, /: rate\.writes: expected number, received string$/],
+    [{ ...good, timeline: [{ second: 0 }] }, /: timeline\[0\]\.events: missing \(expected number\)$/],
+    [{ ...good, startedAt: 'yesterday' }, /: startedAt: /],
     [{ ...good, version: 2 }, /^reports\/x\.json is a ticker latency report version 2; this ticker reads version 1$/],
   ];
   for (const [json, message] of cases) {

@@ -1,0 +1,130 @@
+/**
+ * The one schema of a saved latency report (zod). `report merge`, `report compare` and `report slice`
+ * read every file through it, so an edited or foreign file is refused with one line naming the bad field
+ * instead of producing figures from nonsense. Objects are loose: fields a newer ticker adds pass through
+ * untouched. To add a report field, add it here (next to its siblings) and in `model.ts`.
+ */
+import { z } from 'zod';
+
+// Here rather than in model.ts (which re-exports them): model.ts checks files with this schema.
+export const REPORT_FORMAT = 'ticker-latency-report';
+export const REPORT_VERSION = 1;
+
+const count = z.number().int().nonnegative();
+const micros = z.number().nonnegative();
+const ms = z.number().nonnegative();
+const base64 = z.string().min(1).regex(/^[A-Za-z0-9+/=]+$/, 'expected base64 histogram counts');
+
+export const histogramSummarySchema = z.looseObject({
+  count,
+  min: micros,
+  mean: micros,
+  stddev: z.number().nonnegative(),
+  p50: micros,
+  p90: micros,
+  p99: micros,
+  p999: micros,
+  max: micros,
+  distribution: z.array(z.looseObject({})).optional(),
+});
+
+export const encodedHistogramSchema = z.looseObject({
+  unit: z.literal('us'),
+  encoded: base64,
+  summary: histogramSummarySchema,
+});
+
+export const configSchema = z.looseObject({
+  rate: z.number().positive(),
+  durationMs: ms,
+  warmupMs: ms,
+  listeners: count.min(1),
+  writers: count.min(1),
+  fullDocument: z.string(),
+  mix: z.record(z.string(), count),
+  coldShard: z.union([z.boolean(), z.string()]).optional(),
+  sources: z.array(z.string()).optional(),
+});
+
+export const targetSchema = z.looseObject({
+  uri: z.string().min(1),
+  embedded: z.boolean(),
+  serverVersion: z.string(),
+  topology: z.enum(['replicaSet', 'sharded']),
+  shards: count.min(1).optional(),
+  notes: z.array(z.string()).optional(),
+  sources: z.array(z.string()).optional(),
+});
+
+export const rateSchema = z.looseObject({
+  requested: z.number().positive(),
+  achieved: z.number().nonnegative(),
+  maxBehindMs: ms,
+  writes: count,
+  writeErrors: count,
+});
+
+export const staggersSchema = z.looseObject({
+  thresholdMs: ms,
+  count,
+  histogram: encodedHistogramSchema,
+  worst: z.array(z.looseObject({ startMs: z.number(), gapMs: ms, burst: count, listener: z.string().optional(), shard: z.string().optional() })),
+});
+
+export const timelineBucketSchema = z.looseObject({
+  second: count,
+  events: count,
+  p50us: micros,
+  p99us: micros,
+  maxUs: micros,
+  encoded: base64.optional(),
+});
+
+const auditCounts = { expected: count, received: count, lost: count, duplicated: count };
+export const auditSchema = z.looseObject({
+  ...auditCounts,
+  perListener: z.array(z.looseObject({ listener: z.string(), ...auditCounts })).optional(),
+});
+
+export const reportSchema = z
+  .looseObject({
+    format: z.literal(REPORT_FORMAT),
+    version: z.literal(REPORT_VERSION),
+    config: configSchema,
+    target: targetSchema,
+    startedAt: z.iso.datetime(),
+    endedAt: z.iso.datetime(),
+    durationMs: ms,
+    rate: rateSchema,
+    histograms: z
+      .record(z.string(), encodedHistogramSchema.extend({ description: z.string() }))
+      .refine((h) => Object.keys(h).length > 0, 'no histograms'),
+    staggers: staggersSchema,
+    timeline: z.array(timelineBucketSchema),
+    audit: auditSchema,
+    ok: z.boolean(),
+    perListener: z.array(z.looseObject({ listener: z.string(), events: count, p99us: micros, maxUs: micros.optional() })).optional(),
+    thresholds: z.array(z.looseObject({ expression: z.string(), pass: z.boolean() })).optional(),
+    distributed: z.looseObject({}).optional(),
+  })
+  // `ok` is the audit's verdict: a file that says otherwise was edited.
+  .refine((r) => r.ok === (r.audit.lost === 0 && r.audit.duplicated === 0), {
+    path: ['ok'],
+    message: 'does not match the audit (ok means no event lost or duplicated)',
+  })
+  .refine((r) => r.audit.received <= r.audit.expected + r.audit.duplicated, {
+    path: ['audit', 'received'],
+    message: 'is more than expected plus duplicated',
+  })
+  .refine((r) => Date.parse(r.endedAt) >= Date.parse(r.startedAt), { path: ['endedAt'], message: 'is before startedAt' });
+
+/** The first problem of a report that failed the schema, as "field.path: what is wrong". */
+export function describeSchemaError(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+  const message = issue.message
+    .replace(/^Invalid input: expected (\w+), received undefined$/, 'missing (expected $1)')
+    .replace(/^Invalid input: /, '')
+    .replace(/^Too small: expected (number|int) to be >=0$/, 'expected a number of 0 or more');
+  return `${path || 'the file'}: ${message}`;
+}
