@@ -1,4 +1,4 @@
-import type { Document } from 'bson';
+import { Binary, type Document } from 'bson';
 import { ChangeStreamCursor, type ChangeStreamSpec } from '../changestream/cursor.js';
 import { changeStreamReply } from '../changestream/reply.js';
 import { labelChangeStreamError } from '../changestream/errors.js';
@@ -10,6 +10,7 @@ import { runPipelineInSlices } from '../exec/pipeline.js';
 import type { CommandContext, CommandTable } from './context.js';
 import { firstBatch } from './batches.js';
 import { queryOptionsOf } from './query-options.js';
+import { splitOutputStage, writeOutput } from './aggregate-output.js';
 import { checkFirstStageOnly, collStatsStageDoc, parseCollStatsStage } from './stats.js';
 
 const FULL_DOCUMENT = new Set(['default', 'updateLookup', 'whenAvailable', 'required']);
@@ -36,14 +37,39 @@ function aggregate(cmd: Document, ctx: CommandContext): Document | Promise<Docum
     const rest = pipeline.slice(1);
     return firstBatch(ctx, `${ctx.db}.${target}`, rest.length > 0 ? runPipeline(stats, rest) : stats, cmd.cursor?.batchSize);
   }
-  const source = typeof target === 'string' ? ctx.node.catalog.get(ctx.db, target)?.docs.values() ?? [] : [];
-  if (target === 1 && pipeline[0] && !('$documents' in pipeline[0]) && !('$currentOp' in pipeline[0])) {
-    throw new CommandError(ErrorCode.InvalidNamespace, "{aggregate: 1} is not valid for '$match'; a collection is required.");
-  }
+  const { stages, output } = splitOutputStage(pipeline);
+  if (output && cmd.readConcern?.level === 'linearizable') throw new CommandError(ErrorCode.InvalidOptions, `${output.kind} cannot be used with a 'linearizable' read concern level`);
+  const { source, rest } = sourceOf(cmd, ctx, stages);
   const resolver = (name: string) => [...(ctx.node.catalog.get(ctx.db, name)?.docs.values() ?? [])];
   const ns = typeof target === 'string' ? `${ctx.db}.${target}` : `${ctx.db}.$cmd.aggregate`;
-  return runPipelineInSlices(source, pipeline.filter((s: Document) => !('$currentOp' in s)), ctx.deadline, { collectionResolver: resolver, ...queryOptionsOf(cmd) })
-    .then((docs) => firstBatch(ctx, ns, docs, cmd.cursor?.batchSize));
+  return runPipelineInSlices(source, rest, ctx.deadline, { collectionResolver: resolver, ...queryOptionsOf(cmd) })
+    .then((docs) => {
+      if (!output) return firstBatch(ctx, ns, docs, cmd.cursor?.batchSize);
+      writeOutput(ctx.node, ctx.db, output, docs);
+      return firstBatch(ctx, ns, [], cmd.cursor?.batchSize);
+    });
+}
+
+/**
+ * Where an aggregation's documents come from: its collection, or for `{ aggregate: 1 }` a first stage that
+ * makes them (`$documents`, `$listLocalSessions`, `$currentOp`).
+ */
+function sourceOf(cmd: Document, ctx: CommandContext, stages: Document[]): { source: Iterable<Document>; rest: Document[] } {
+  const target = cmd.aggregate;
+  if (typeof target === 'string') return { source: ctx.node.catalog.get(ctx.db, target)?.docs.values() ?? [], rest: stages };
+  const first = stages[0] && typeof stages[0] === 'object' ? Object.keys(stages[0])[0] : undefined;
+  if (first === '$documents') {
+    const docs = stages[0].$documents;
+    if (!Array.isArray(docs)) throw new CommandError(5858203, 'an array is expected', [], { codeName: 'Location5858203' });
+    return { source: docs, rest: stages.slice(1) };
+  }
+  if (first === '$listLocalSessions') {
+    // The sessions this server has seen lately: at least the one this command runs in.
+    const sessions = cmd.lsid ? [{ _id: { id: cmd.lsid.id, uid: cmd.lsid.uid ?? new Binary(Buffer.alloc(32)) }, lastUse: new Date() }] : [];
+    return { source: sessions, rest: stages.slice(1) };
+  }
+  if (first === '$currentOp') return { source: [], rest: stages.slice(1) };
+  throw new CommandError(ErrorCode.InvalidNamespace, `{aggregate: 1} is not valid for '${first ?? '$match'}'; a collection is required.`);
 }
 
 function scopeOf(cmd: Document, ctx: CommandContext, spec: Document): StreamScope {

@@ -1,5 +1,5 @@
 import type { Document } from 'bson';
-import { MongoBulkWriteError, MongoClientBulkWriteError, MongoNetworkError, MongoServerError, MongoWriteConcernError } from 'mongodb';
+import { MongoBulkWriteError, MongoClientBulkWriteError, MongoServerError, MongoWriteConcernError } from 'mongodb';
 import { match, MatchError, type MatchContext } from './match.js';
 import { normaliseResult } from './results.js';
 
@@ -13,7 +13,8 @@ export function checkError(expected: Document, error: unknown, ctx: MatchContext
   const err = error as MongoServerError & { errorLabels?: string[] };
   const fromServer = isServerError(error);
   const describe = `${(err as Error).name}: ${(err as Error).message} (code ${err.code}, labels ${JSON.stringify(err.errorLabels ?? [])})`;
-  if (expected.isClientError === true && (fromServer || error instanceof MongoNetworkError)) throw new MatchError('expectError.isClientError', `expected a client error, got ${describe}`);
+  // A network error is the client's: nothing in it came from a server reply.
+  if (expected.isClientError === true && fromServer) throw new MatchError('expectError.isClientError', `expected a client error, got ${describe}`);
   if (expected.isClientError === false && !fromServer) throw new MatchError('expectError.isClientError', `expected a server error, got ${describe}`);
   if (expected.isTimeoutError === true && !/timeout|timed out/i.test((err as Error).name + (err as Error).message)) throw new MatchError('expectError.isTimeoutError', `expected a timeout, got ${describe}`);
   if (expected.isTimeoutError === false && /MongoOperationTimeoutError/.test((err as Error).name)) throw new MatchError('expectError.isTimeoutError', `expected no timeout, got ${describe}`);
