@@ -161,6 +161,7 @@ export class DataNode {
     const collection = this.ensureCollection(db, coll);
     const stored = withIdFirst(doc);
     if (stored._id === undefined || Array.isArray(stored._id)) throw new CommandError(ErrorCode.BadValue, `can't use an array for _id`);
+    if (hasDollarField(stored._id)) throw new CommandError(53, `_id fields may not contain '$'-prefixed fields: ${Object.keys(stored._id as Document).find((k) => k.startsWith('$'))} is not valid for storage.`, [], { codeName: 'InvalidIdField' });
     if (this.transactionLocks.size !== 0) this.checkUnlocked(collection, stored._id);
     collection.insert(stored);
     // The hot path of every load: the entry is built directly (no spread) and shares the wall-clock Date.
@@ -225,7 +226,8 @@ export class DataNode {
     let doc: Document;
     if (isReplacement(stmt.u)) {
       const { _id, ...rest } = stmt.u as Document;
-      doc = { _id: _id ?? seed._id ?? equalityFields(stmt.q)._id, ...cloneDocument(rest) };
+      // A replacement's own _id wins, even null (`'_id' in` rather than `??`).
+      doc = { _id: '_id' in (stmt.u as Document) ? _id : seed._id ?? equalityFields(stmt.q)._id, ...cloneDocument(rest) };
       if (doc._id === undefined) delete doc._id;
     } else {
       doc = applyUpdate(seed, stmt.u, stmt.arrayFilters, stmt.query?.variables);
@@ -362,4 +364,10 @@ function equalityFields(filter: Document): Document {
     if (!key.includes('.')) seed[key] = cloneDocument(value);
   }
   return seed;
+}
+
+/** An embedded document in `_id` with a `$`-prefixed field (mongod refuses to store it, InvalidIdField). */
+function hasDollarField(id: unknown): boolean {
+  if (id === null || typeof id !== 'object' || (id as { _bsontype?: string })._bsontype || id instanceof Date) return false;
+  return Object.keys(id as Document).some((k) => k.startsWith('$'));
 }

@@ -83,9 +83,24 @@ function insert(cmd: Document, ctx: CommandContext): Document | Promise<Document
   return eachStatementInSlices(docs, cmd.ordered !== false, one, ctx.deadline).then((errors) => writeReply({ n }, errors));
 }
 
+/** The fields mongod 7.0 parses in update and delete statements (its IDL); others are error 40415. */
+const STATEMENT_FIELDS = {
+  updates: new Set(['q', 'u', 'c', 'upsert', 'multi', 'arrayFilters', 'hint', 'collation', 'upsertSupplied', 'sampleId']),
+  deletes: new Set(['q', 'limit', 'hint', 'collation', 'sampleId']),
+};
+
+function checkStatementFields(command: string, field: 'updates' | 'deletes', statements: Document[]): void {
+  for (const stmt of statements) {
+    if (stmt === null || typeof stmt !== 'object') continue;
+    const unknown = Object.keys(stmt).find((k) => !STATEMENT_FIELDS[field].has(k));
+    if (unknown) throw new CommandError(40415, `BSON field '${command}.${field}.${unknown}' is an unknown field.`, [], { codeName: 'Location40415' });
+  }
+}
+
 async function update(cmd: Document, ctx: CommandContext): Promise<Document> {
   const coll = collectionArg(cmd, 'update');
   const updates = statementsOf(cmd, 'updates');
+  checkStatementFields('update', 'updates', updates);
   let n = 0;
   let nModified = 0;
   const upserted: Document[] = [];
@@ -103,6 +118,7 @@ async function update(cmd: Document, ctx: CommandContext): Promise<Document> {
 async function del(cmd: Document, ctx: CommandContext): Promise<Document> {
   const coll = collectionArg(cmd, 'delete');
   const deletes = statementsOf(cmd, 'deletes');
+  checkStatementFields('delete', 'deletes', deletes);
   let n = 0;
   const errors = await eachStatementInSlices(deletes, cmd.ordered !== false, async (stmt, index) => {
     if (stmt.limit !== 0 && stmt.limit !== 1) throw badValue('The limit field in delete objects must be 0 or 1');

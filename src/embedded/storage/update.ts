@@ -52,7 +52,9 @@ function checkModifier(u: Document): void {
 export function applyUpdate(doc: Document, u: UpdateSpec, arrayFilters?: Document[], variables?: Document): Document {
   if (isPipelineUpdate(u)) {
     const options = variables ? { ...MINGO_OPTIONS, variables } : MINGO_OPTIONS;
-    const [out] = new Aggregator(linearPipeline(u), options).run([cloneDocument(doc)]) as Document[];
+    let [out] = new Aggregator(linearPipeline(u), options).run([cloneDocument(doc)]) as Document[];
+    // A pipeline that drops _id ($replaceRoot, $project) keeps the document's own, as on mongod.
+    if (out && out._id === undefined) out = { _id: doc._id, ...out };
     assertSameId(doc, out);
     return out;
   }
