@@ -17,7 +17,8 @@ const LEGEND = '"StartTimestamp","Interval_Length","Interval_Max","Interval_Comp
 const MAX_VALUE_UNIT_RATIO = 1000;
 
 export function formatHlog(log: IntervalLog, comment = 'ticker bench latency: change-event latencies in microseconds'): string {
-  const start = log.startTime / 1000;
+  // Whole milliseconds, truncated as the report's ISO startedAt is, so both name the same instant.
+  const start = Math.floor(log.startTime) / 1000;
   const lines = [
     `#[${comment}]`,
     `#[Histogram log format version ${FORMAT_VERSION}]`,
@@ -42,7 +43,7 @@ export function formatHlog(log: IntervalLog, comment = 'ticker bench latency: ch
 export function parseHlog(text: string): IntervalLog {
   const startLine = /^#\[StartTime: ([\d.]+)/m.exec(text);
   const baseLine = /^#\[BaseTime: ([\d.]+)/m.exec(text);
-  const base = Number((baseLine ?? startLine)?.[1] ?? 0) * 1000;
+  const base = Math.round(Number((baseLine ?? startLine)?.[1] ?? 0) * 1000);
   const reader = new hdr.HistogramLogReader(text, 64);
   const intervals: IntervalHistogram[] = [];
   const tags: string[] = [];

@@ -132,8 +132,9 @@ describe('bench latency (integration)', () => {
     assert.equal(reports.length, 2);
     const outDir = join(dir, 'merged');
     // The real CLI, in a process of its own (the embedded server of this test shares this process).
+    // The two runs differ in configuration (one has a blocked listener), which merge refuses without --force.
     const bin = join(import.meta.dirname, '..', '..', '..', 'bin', 'run.js');
-    const { stdout } = await promisify(execFile)(process.execPath, [bin, 'report', 'merge', reports[0]!.json, reports[1]!.json, '--out-dir', outDir, '--json']);
+    const { stdout } = await promisify(execFile)(process.execPath, [bin, 'report', 'merge', reports[0]!.json, reports[1]!.json, '--out-dir', outDir, '--json', '--force']);
     const merged = (JSON.parse(stdout) as { report: LatencyReport }).report;
     const [a, b] = reports.map((r) => r.report);
     assert.equal(merged.audit.expected, a!.audit.expected + b!.audit.expected);
