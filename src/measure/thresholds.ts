@@ -42,6 +42,8 @@ export interface ThresholdResult {
   /** null when the report has nothing to measure it on (an empty histogram, a missing figure): a failure */
   measured: number | null;
   pass: boolean;
+  /** a stepped run judges each threshold on each step: which one this result is of */
+  step?: { index: number; variable: 'rate' | 'listeners'; value: number };
 }
 
 /** The slice of a report thresholds read (a LatencyReport fits). */

@@ -48,3 +48,13 @@ export function formatThresholdValue(value: number | null, unit: 'us' | 'count' 
       return `${value.toFixed(value >= 99 && value < 100 ? 2 : 1)}%`;
   }
 }
+
+/** A step of a stepped run as people say it: `1,000 writes/s`, `15 listeners`. */
+export function formatStep(variable: 'rate' | 'listeners', value: number): string {
+  return variable === 'rate' ? `${formatRate(value)} writes/s` : `${value} listener${value === 1 ? '' : 's'}`;
+}
+
+/** A threshold as shown: its expression, and on a stepped run the step it was judged on first. */
+export function thresholdName(r: { expression: string; step?: { variable: 'rate' | 'listeners'; value: number } }): string {
+  return r.step ? `${formatStep(r.step.variable, r.step.value)}: ${r.expression}` : r.expression;
+}

@@ -9,7 +9,7 @@ import type { ThresholdResult } from '../measure/thresholds.js';
 import type { StepRow } from '../report/capacity.js';
 import type { ComparisonRow } from '../report/compare.js';
 import type { Audit, LatencyReport, RateSummary, ReportTarget, StaggerSummary } from '../report/model.js';
-import { formatCount, formatDeltaMs, formatMs, formatRate, formatRatio, formatThresholdValue, statisticLabel } from './format-latency.js';
+import { formatCount, formatDeltaMs, formatMs, formatRate, formatRatio, formatThresholdValue, statisticLabel, thresholdName } from './format-latency.js';
 
 export interface RenderOptions {
   colour: boolean;
@@ -124,7 +124,7 @@ export function renderStepsTable(rows: readonly StepRow[], vary: 'rate' | 'liste
 
 /** One line per breached threshold, for stderr: `threshold breached: endToEnd.p99<50ms (measured 61.2ms)`. */
 export function breachLines(breached: readonly ThresholdResult[]): string[] {
-  return breached.map((r) => `threshold breached: ${r.expression} (measured ${formatThresholdValue(r.measured, r.unit)})`);
+  return breached.map((r) => `threshold breached: ${thresholdName(r)} (measured ${formatThresholdValue(r.measured, r.unit)})`);
 }
 
 /** Each threshold with its measured value and pass/FAIL. */
@@ -132,7 +132,7 @@ export function renderThresholds(results: readonly ThresholdResult[], { colour }
   const c = pc.createColors(colour);
   const table = newTable(['threshold', 'measured', 'result'], c, ['left', 'right', 'left']);
   for (const r of results) {
-    table.push([r.expression, formatThresholdValue(r.measured, r.unit), r.pass ? c.green('pass') : c.red(c.bold('FAIL'))]);
+    table.push([thresholdName(r), formatThresholdValue(r.measured, r.unit), r.pass ? c.green('pass') : c.red(c.bold('FAIL'))]);
   }
   return table.toString();
 }

@@ -11,7 +11,7 @@ import { formatCount, formatMs, formatRate } from '../render/format-latency.js';
 import { ensureDir, writeFileAtomic, WHY_NOT_WRITABLE } from '../util/atomic-write.js';
 import { UserError } from '../util/errors.js';
 import { chartHead, chartHtml } from './charts.js';
-import type { ReportTarget } from './model.js';
+import type { ReportHistogram, ReportTarget } from './model.js';
 import type { Section } from './sections.js';
 
 export const CAPACITY_FORMAT = 'ticker-capacity-report';
@@ -34,6 +34,12 @@ export interface StepRow {
   thresholds: ThresholdResult[];
   pass: boolean;
   startedAt: string;
+  /** ms from the first step's measured window to this one's (a stepped bench latency) */
+  offsetMs?: number;
+  /** the step's measured time, ms */
+  durationMs: number;
+  /** the step's own histograms (exact counts): per-step plots and `report compare` of stepped runs */
+  histograms?: Record<string, ReportHistogram>;
 }
 
 export interface CapacityReport {
@@ -71,6 +77,8 @@ export function stepRow(step: StepResult): StepRow {
     thresholds: step.thresholds,
     pass: step.pass,
     startedAt: r.startedAt,
+    durationMs: r.durationMs,
+    histograms: r.histograms,
   };
 }
 

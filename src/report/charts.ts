@@ -31,6 +31,8 @@ export interface ChartSpec {
   lines?: { value: number; label: string; colour: string; scale?: 'y' | 'y2' }[];
   /** shaded x ranges (e.g. staggers), with a label in the tooltip-free margin */
   bands?: { from: number; to: number; colour: string }[];
+  /** vertical lines at x values (e.g. where each step of a stepped run begins), labelled at the top */
+  marks?: { x: number; label: string }[];
   /** x axis on a log scale (rates that grow by a factor) */
   logX?: boolean;
   /** x values are -log10(1 - p/100): label them as percentiles (90, 99, 99.9, …) */
@@ -92,12 +94,20 @@ function tickerChart(spec) {
       ctx.save(); ctx.fillStyle = b.colour;
       ctx.fillRect(Math.min(x0, x1), u.bbox.top, Math.max(1, Math.abs(x1 - x0)), u.bbox.height); ctx.restore();
     });
+    (spec.marks || []).forEach(function (m) {
+      var x = u.valToPos(m.x, 'x', true);
+      if (!(x >= u.bbox.left && x <= u.bbox.left + u.bbox.width)) return;
+      ctx.save(); ctx.strokeStyle = '#495057'; ctx.setLineDash([2, 3]); ctx.lineWidth = 1;
+      ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
+      ctx.fillStyle = '#495057'; ctx.font = (12 * (uPlot.pxRatio || 1)) + 'px system-ui, sans-serif';
+      ctx.fillText(m.label, x + 4, u.bbox.top + 14); ctx.restore();
+    });
     (spec.lines || []).forEach(function (l) {
       var y = u.valToPos(l.value, l.scale || 'y', true);
       if (!(y >= u.bbox.top && y <= u.bbox.top + u.bbox.height)) return;
       ctx.save(); ctx.strokeStyle = l.colour; ctx.setLineDash([6, 4]); ctx.lineWidth = 1.5;
       ctx.beginPath(); ctx.moveTo(u.bbox.left, y); ctx.lineTo(u.bbox.left + u.bbox.width, y); ctx.stroke();
-      ctx.fillStyle = l.colour; ctx.font = '12px system-ui, sans-serif';
+      ctx.fillStyle = l.colour; ctx.font = (12 * (uPlot.pxRatio || 1)) + 'px system-ui, sans-serif';
       ctx.fillText(l.label, u.bbox.left + 6, y - 4); ctx.restore();
     });
   };

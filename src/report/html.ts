@@ -4,7 +4,8 @@
  */
 import { chartHead, chartHtml } from './charts.js';
 import { reportPassed, type LatencyReport } from './model.js';
-import { distributionChart, hasWriterTimeline, latencyOverTimeChart, rateOverTimeChart, sendLagChart, type NamedRun } from './report-charts.js';
+import { stepsChart as stepsChartHtml } from './capacity.js';
+import { distributionChart, hasWriterTimeline, stepRuns, latencyOverTimeChart, rateOverTimeChart, sendLagChart, type NamedRun } from './report-charts.js';
 import { allSections, verdictText, type Section } from './sections.js';
 
 const STYLE = `
@@ -52,11 +53,15 @@ function sectionHtml(section: Section): string {
   return `<h2>${escapeXml(section.title)}</h2>${table}${notes}${bullets}`;
 }
 
-/** The page's plots for one run, or several overlaid (report compare). */
+/** The page's plots for one run, or several overlaid (report compare); a stepped run adds its per-step plots. */
 export function plots(runs: readonly NamedRun[]): string {
+  const stepped = runs.length === 1 ? runs[0]!.report.steps : undefined;
+  const perStep = stepped
+    ? [stepsChartHtml(stepped.rows, stepped.variable, stepped.rows[0]?.thresholds ?? []), chartHtml(distributionChart(stepRuns(runs[0]!.report), { id: 'step-distribution', only: ['endToEnd'], title: 'endToEnd percentile distribution per step (ms)' }))]
+    : [];
   const charts = [distributionChart(runs), latencyOverTimeChart(runs)];
   if (hasWriterTimeline(runs)) charts.push(rateOverTimeChart(runs), sendLagChart(runs));
-  return charts.map(chartHtml).join('\n');
+  return [...perStep, ...charts.map(chartHtml)].join('\n');
 }
 
 export function escapeXml(text: string): string {

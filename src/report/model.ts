@@ -5,6 +5,7 @@
 import type { HistogramSummary } from '../measure/histograms.js';
 import { breaches, type ThresholdResult } from '../measure/thresholds.js';
 import { UserError } from '../util/errors.js';
+import type { SteppedRun } from './steps.js';
 import { describeSchemaError, REPORT_FORMAT, REPORT_VERSION, reportSchema } from './schema.js';
 
 export { REPORT_FORMAT, REPORT_VERSION };
@@ -147,6 +148,8 @@ export interface LatencyReport {
   thresholds?: ThresholdResult[];
   /** set on the merged report of a distributed run (`ticker bench latency --run`) */
   distributed?: DistributedRun;
+  /** set on a stepped run (`--rates`, `--listeners 1,15,105`): a row per step; the figures above add them */
+  steps?: SteppedRun;
 }
 
 /** One agent of a distributed run, as the merged report shows it. */

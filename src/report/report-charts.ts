@@ -5,6 +5,8 @@
  */
 import { DISTRIBUTION_PERCENTILES } from '../measure/histograms.js';
 import type { ChartSeries, ChartSpec } from './charts.js';
+import { formatStep } from '../render/format-latency.js';
+import type { StepRow } from './capacity.js';
 import type { LatencyReport } from './model.js';
 
 export interface NamedRun {
@@ -26,19 +28,20 @@ const DASHES: (number[] | undefined)[] = [undefined, [8, 4], [2, 3]];
 const colourOf = (name: string, i: number): string => SERIES_COLOURS[name] ?? FALLBACK[i % FALLBACK.length]!;
 const nines = (p: number): number => (p >= 100 ? -Math.log10(1 - 99.9999 / 100) : -Math.log10(1 - p / 100));
 
-export function distributionChart(runs: readonly NamedRun[], id = 'distribution'): ChartSpec {
+/** `only`: the histograms to draw (default: all for one run, endToEnd and writeAck for overlays). */
+export function distributionChart(runs: readonly NamedRun[], { id = 'distribution', only, title = 'Percentile distribution (ms)' }: { id?: string; only?: readonly string[]; title?: string } = {}): ChartSpec {
   const x = DISTRIBUTION_PERCENTILES.map(nines);
   const series: ChartSeries[] = [];
   const data: (number | null)[][] = [x];
   runs.forEach((run, r) => {
     Object.entries(run.report.histograms).forEach(([name, h], i) => {
-      if (runs.length > 1 && name !== 'endToEnd' && name !== 'writeAck') return; // overlays: the two that matter
+      if (only ? !only.includes(name) : runs.length > 1 && name !== 'endToEnd' && name !== 'writeAck') return; // overlays: the two that matter
       const byPercentile = new Map(h.summary.distribution.map((d) => [d.percentile, d.value / 1000]));
       data.push(DISTRIBUTION_PERCENTILES.map((p) => byPercentile.get(p) ?? null));
       series.push({ label: runs.length > 1 ? `${run.name} ${name}` : name, colour: colourOf(name, i), dash: DASHES[r % DASHES.length] });
     });
   });
-  return { id, title: 'Percentile distribution (ms)', xLabel: 'percentile', yLabel: 'ms', ninesX: true, data, series, lines: thresholdLines(runs, /^\w+\.p[\d.]+$|\.max$/) };
+  return { id, title, xLabel: 'percentile', yLabel: 'ms', ninesX: true, data, series, lines: thresholdLines(runs, /^\w+\.p[\d.]+$|\.max$/) };
 }
 
 export function latencyOverTimeChart(runs: readonly NamedRun[], id = 'timeline'): ChartSpec {
@@ -59,9 +62,12 @@ export function latencyOverTimeChart(runs: readonly NamedRun[], id = 'timeline')
   const bands = runs.flatMap((run) =>
     run.report.staggers.worst.map((s) => ({ from: s.startMs / 1000, to: (s.startMs + s.gapMs) / 1000, colour: 'rgba(240, 140, 0, 0.18)' })),
   );
+  const kept = runs.reduce((a, r) => a + r.report.staggers.worst.length, 0);
+  const all = runs.reduce((a, r) => a + r.report.staggers.count, 0);
+  const shaded = all === 0 ? 'no staggers' : kept < all ? `the ${kept} longest of ${all} staggers shaded` : 'staggers shaded';
   return {
-    id, title: 'endToEnd latency over the measured window (ms); staggers shaded', xLabel: 'seconds into the measured window', yLabel: 'ms',
-    data, series, bands, lines: thresholdLines(runs, /^endToEnd\.(p[\d.]+|max)$/),
+    id, title: `endToEnd latency over the measured window (ms); ${shaded}`, xLabel: xLabelOf(runs), yLabel: 'ms',
+    data, series, bands, lines: thresholdLines(runs, /^endToEnd\.(p[\d.]+|max)$/), marks: stepMarks(runs),
   };
 }
 
@@ -73,15 +79,16 @@ export function rateOverTimeChart(runs: readonly NamedRun[], id = 'rate'): Chart
     const at = bySecond(run.report);
     const prefix = runs.length > 1 ? `${run.name} ` : '';
     const dash = DASHES[r % DASHES.length];
-    data.push(x.map(() => run.report.rate.requested));
+    const step = stepAt(run.report);
+    data.push(x.map((s) => (step(s) ? step(s)!.requestedRate : run.report.steps ? null : run.report.rate.requested)));
     series.push({ label: `${prefix}requested /s`, colour: '#868e96', dash: [4, 4] });
     data.push(x.map((s) => at.get(s)?.writes ?? null));
     series.push({ label: `${prefix}writes intended in the second`, colour: '#2f9e44', dash });
-    const listeners = Math.max(1, run.report.config.listeners);
-    data.push(x.map((s) => (at.has(s) ? at.get(s)!.events / listeners : null)));
+    const listenersAt = (s: number) => Math.max(1, step(s)?.listeners ?? run.report.config.listeners);
+    data.push(x.map((s) => (at.has(s) ? at.get(s)!.events / listenersAt(s) : null)));
     series.push({ label: `${prefix}events received per listener /s`, colour: '#1971c2', dash });
   });
-  return { id, title: 'Intended vs achieved rate over time', xLabel: 'seconds into the measured window', yLabel: 'per second', data, series };
+  return { id, title: 'Intended vs achieved rate over time', xLabel: xLabelOf(runs), yLabel: 'per second', data, series, marks: stepMarks(runs) };
 }
 
 export function sendLagChart(runs: readonly NamedRun[], id = 'lag'): ChartSpec {
@@ -97,7 +104,38 @@ export function sendLagChart(runs: readonly NamedRun[], id = 'lag'): ChartSpec {
     data.push(x.map((s) => (at.get(s)?.sendLagMaxUs !== undefined ? at.get(s)!.sendLagMaxUs! / 1000 : null)));
     series.push({ label: `${prefix}send lag max`, colour: '#a61e4d', dash });
   });
-  return { id, title: 'Writer send lag over time (actual − intended send time, ms)', xLabel: 'seconds into the measured window', yLabel: 'ms', data, series };
+  return { id, title: 'Writer send lag over time (actual − intended send time, ms)', xLabel: xLabelOf(runs), yLabel: 'ms', data, series, marks: stepMarks(runs) };
+}
+
+/** A stepped run's steps as runs of their own (their histograms), for the per-step distribution overlay. */
+export function stepRuns(report: LatencyReport): NamedRun[] {
+  const steps = report.steps;
+  if (!steps) return [];
+  return steps.rows.filter((r) => r.histograms).map((row) => ({
+    name: formatStep(steps.variable, row.value),
+    report: { ...report, histograms: row.histograms!, thresholds: row.thresholds },
+  }));
+}
+
+function xLabelOf(runs: readonly NamedRun[]): string {
+  return runs.some((r) => r.report.steps) ? 'seconds from the first step (warm-ups between steps are gaps)' : 'seconds into the measured window';
+}
+
+/** Where each step of a stepped run begins, as vertical marks (one run only: overlays would clutter). */
+function stepMarks(runs: readonly NamedRun[]): ChartSpec['marks'] {
+  const steps = runs.length === 1 ? runs[0]!.report.steps : undefined;
+  if (!steps) return undefined;
+  return steps.rows.map((r) => ({ x: Math.ceil((r.offsetMs ?? 0) / 1000), label: formatStep(steps.variable, r.value) }));
+}
+
+/** The step a second of a stepped run's timeline belongs to. */
+function stepAt(report: LatencyReport): (second: number) => StepRow | undefined {
+  const rows = report.steps?.rows ?? [];
+  return (second) =>
+    rows.find((r) => {
+      const from = Math.ceil((r.offsetMs ?? 0) / 1000);
+      return second >= from && second < from + Math.ceil((r.durationMs ?? 0) / 1000);
+    });
 }
 
 /** Whether the reports carry per-second writer figures (older reports do not). */

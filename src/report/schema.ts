@@ -86,6 +86,44 @@ export const auditSchema = z.looseObject({
   perListener: z.array(z.looseObject({ listener: z.string(), ...auditCounts })).optional(),
 });
 
+const thresholdResultSchema = z.looseObject({
+  expression: z.string(),
+  pass: z.boolean(),
+  /** a stepped run's result names its step */
+  step: z.looseObject({ index: count.min(1), variable: z.enum(['rate', 'listeners']), value: z.number().positive() }).optional(),
+});
+
+/** A step of a stepped run (`bench latency --rates/--listeners`; the rows of `bench capacity` too). */
+export const stepRowSchema = z.looseObject({
+  value: z.number().positive(),
+  requestedRate: z.number().positive(),
+  achievedRate: z.number().nonnegative(),
+  listeners: count.min(1),
+  events: count,
+  p50us: micros,
+  p99us: micros,
+  p999us: micros,
+  maxUs: micros,
+  staggers: count,
+  lost: count,
+  duplicated: count,
+  errors: count,
+  thresholds: z.array(thresholdResultSchema),
+  pass: z.boolean(),
+  startedAt: z.iso.datetime(),
+  durationMs: ms.optional(),
+  offsetMs: ms.optional(),
+  histograms: z.record(z.string(), encodedHistogramSchema).optional(),
+});
+
+export const steppedRunSchema = z.looseObject({
+  variable: z.enum(['rate', 'listeners']),
+  values: z.array(z.number().positive()).min(1),
+  stepDurationMs: ms,
+  warmupMs: ms,
+  rows: z.array(stepRowSchema).min(1),
+});
+
 export const reportSchema = z
   .looseObject({
     format: z.literal(REPORT_FORMAT),
@@ -104,8 +142,9 @@ export const reportSchema = z
     audit: auditSchema,
     ok: z.boolean(),
     perListener: z.array(z.looseObject({ listener: z.string(), events: count, p99us: micros, maxUs: micros.optional() })).optional(),
-    thresholds: z.array(z.looseObject({ expression: z.string(), pass: z.boolean() })).optional(),
+    thresholds: z.array(thresholdResultSchema).optional(),
     distributed: z.looseObject({}).optional(),
+    steps: steppedRunSchema.optional(),
   })
   // `ok` is the audit's verdict: a file that says otherwise was edited.
   .refine((r) => r.ok === (r.audit.lost === 0 && r.audit.duplicated === 0), {

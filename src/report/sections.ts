@@ -2,8 +2,9 @@
  * The report's tables as rows of strings, shared by the Markdown and HTML writers so both files say
  * the same thing in the same words.
  */
-import { breaches } from '../measure/thresholds.js';
-import { formatCount, formatMs, formatRate, formatThresholdValue } from '../render/format-latency.js';
+import { breaches, type ThresholdResult } from '../measure/thresholds.js';
+import { formatCount, formatMs, formatRate, formatStep, formatThresholdValue, thresholdName } from '../render/format-latency.js';
+import { stepsSection } from './capacity.js';
 import { reportPassed, type AgentRow, type LatencyReport } from './model.js';
 
 export interface Section {
@@ -26,7 +27,7 @@ const STAGGERS_LISTED = 10;
 
 export function latencySection(report: LatencyReport): Section {
   return {
-    title: 'Latency (ms)',
+    title: report.steps ? `Latency (ms), all ${report.steps.rows.length} steps together` : 'Latency (ms)',
     head: ['histogram', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean', 'stddev', 'count'],
     rows: Object.entries(report.histograms).map(([name, { summary: s }]) => [
       name,
@@ -135,8 +136,11 @@ export function thresholdsSection(report: LatencyReport): Section | undefined {
   return {
     title: 'Thresholds',
     head: ['threshold', 'measured', 'result'],
-    rows: results.map((r) => [r.expression, formatThresholdValue(r.measured, r.unit), r.pass ? 'pass' : 'FAIL']),
-    notes: [failed === 0 ? `All ${results.length} thresholds passed.` : `${failed} of ${results.length} thresholds breached.`],
+    rows: results.map((r) => [thresholdName(r), formatThresholdValue(r.measured, r.unit), r.pass ? 'pass' : 'FAIL']),
+    notes: [
+      (failed === 0 ? `All ${results.length} thresholds passed.` : `${failed} of ${results.length} thresholds breached.`) +
+        (report.steps ? ' Each threshold was judged on each step on its own (its own histograms, rate and audit).' : ''),
+    ],
   };
 }
 
@@ -145,10 +149,16 @@ export function verdictText(report: LatencyReport): string {
   const failed = breaches(report.thresholds).length;
   const reasons = [
     ...(report.ok ? [] : ['events lost or duplicated']),
-    ...(failed > 0 ? [`${failed} threshold${failed === 1 ? '' : 's'} breached`] : []),
+    ...(failed > 0 ? [`${failed} threshold${failed === 1 ? '' : 's'} breached${stepsOf(breaches(report.thresholds))}`] : []),
   ];
   if (!reportPassed(report)) return `FAILED: ${reasons.join('; ')}`;
-  return report.thresholds?.length ? 'PASSED: audit clean, every threshold met' : 'AUDIT OK (no thresholds set)';
+  return report.thresholds?.length ? `PASSED: audit clean, every threshold met${report.steps ? ' on every step' : ''}` : 'AUDIT OK (no thresholds set)';
+}
+
+/** ` (on 1,000 writes/s, 5,000 writes/s)`: the steps of a stepped run's breaches. */
+function stepsOf(results: readonly ThresholdResult[]): string {
+  const steps = [...new Map(results.flatMap((r) => (r.step ? [[r.step.index, formatStep(r.step.variable, r.step.value)] as const] : []))).values()];
+  return steps.length > 0 ? ` (on ${steps.join(', ')})` : '';
 }
 
 /** A distributed run: a row per agent and the whole, with each agent's clock against the server's. */
@@ -184,8 +194,10 @@ export function agentsSection({ distributed: d, histograms, rate, audit }: Laten
 export function allSections(report: LatencyReport): Section[] {
   const thresholds = thresholdsSection(report);
   const agents = agentsSection(report);
+  const steps = report.steps ? { ...stepsSection(report.steps.rows, report.steps.variable), title: `Steps (${report.steps.variable}, in the order run)` } : undefined;
   return [
     latencySection(report),
+    ...(steps ? [steps] : []),
     ...(thresholds ? [thresholds] : []),
     ...(agents ? [agents] : []),
     rateSection(report),

@@ -9,6 +9,7 @@ import type { IntervalLog } from '../measure/intervals.js';
 import { formatDuration } from '../util/duration.js';
 import { UserError } from '../util/errors.js';
 import { toTimelineBucket } from './from-histograms.js';
+import { baseTag } from './steps.js';
 import type { LatencyReport, ReportHistogram } from './model.js';
 
 export interface SliceRange {
@@ -22,7 +23,11 @@ export interface Slice {
   intervals: IntervalLog;
 }
 
-export function sliceReport(base: LatencyReport, log: IntervalLog, range: SliceRange, sourceName: string): Slice {
+export function sliceReport(base: LatencyReport, stepLog: IntervalLog, range: SliceRange, sourceName: string): Slice {
+  // A stepped run's log tags each step (`rate=1000/endToEnd`) on one time axis: a range of it is a plain run's.
+  const log: IntervalLog = base.steps
+    ? { ...stepLog, tags: [...new Set(stepLog.tags.map(baseTag))], intervals: stepLog.intervals.map((i) => ({ ...i, tag: baseTag(i.tag) })) }
+    : stepLog;
   if (!(range.toMs > range.fromMs)) throw new UserError(`--to (${formatDuration(range.toMs)}) must be after --from (${formatDuration(range.fromMs)})`);
   const lastSecond = Math.max(-1, ...log.intervals.map((i) => i.second));
   // the log's resolution is one second: the range is widened to whole seconds
@@ -54,7 +59,7 @@ export function sliceReport(base: LatencyReport, log: IntervalLog, range: SliceR
       return bucket;
     });
   const label = `${formatDuration(fromMs)}–${formatDuration(toMs)}`;
-  const { thresholds: _dropped, perListener: _alsoDropped, ...rest } = base;
+  const { thresholds: _dropped, perListener: _alsoDropped, steps: _steps, ...rest } = base;
   const report: LatencyReport = {
     ...rest,
     config: { ...base.config, durationMs: toMs - fromMs, sources: [sourceName] },
@@ -63,6 +68,7 @@ export function sliceReport(base: LatencyReport, log: IntervalLog, range: SliceR
       notes: [
         ...(base.target.notes ?? []),
         `a slice of ${sourceName}: seconds ${label} of its measured window; the rate and the audit are the whole run's`,
+        ...(base.steps ? ['the source is a stepped run: the slice adds whichever steps fall in the range'] : []),
       ],
     },
     startedAt: new Date(Date.parse(base.startedAt) + fromMs).toISOString(),

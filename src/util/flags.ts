@@ -70,6 +70,41 @@ export const rateFlag = Flags.custom<number, { bound?: Bound }>({
   parse: async (input, _context, options) => parseRate(input, options.bound),
 });
 
+/** A stepped run's values: at most this many (one measured step each). */
+export const MAX_LIST_VALUES = { max: 50, why: '(steps; at 10 s each that is over 8 minutes of measurement already)' };
+
+/**
+ * `100,1000,5000` → [100, 1000, 5000]: each value parsed as the single flag would be, at most
+ * MAX_LIST_VALUES of them and no value twice (a repeated step measures nothing new and would share its tags).
+ */
+export function parseList(input: string, parseOne: (text: string) => number): number[] {
+  const parts = input.split(',').map((p) => p.trim());
+  if (parts.some((p) => p === '')) throw new Error(`expected values separated by commas, got "${input}"`);
+  if (parts.length > MAX_LIST_VALUES.max) throw new Error(`got ${parts.length} values; ${describeBound(MAX_LIST_VALUES)}`);
+  const values = parts.map((p) => {
+    try {
+      return parseOne(p);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}${parts.length > 1 ? ` (in "${input}")` : ''}`);
+    }
+  });
+  const twice = values.find((v, i) => values.indexOf(v) !== i);
+  if (twice !== undefined) throw new Error(`${twice} is given twice in "${input}"`);
+  return values;
+}
+
+/** Whole numbers above zero, one or a comma-separated list (`--listeners 1,15,105`). */
+export const positiveIntListFlag = Flags.custom<number[], { bound: Bound }>({
+  helpValue: '<n>[,<n>...]',
+  parse: async (input, _context, options) => parseList(input, (p) => parsePositiveInt(p, options.bound)),
+});
+
+/** Rates, one or a comma-separated list (`--rates 100,1000,5000`). */
+export const rateListFlag = Flags.custom<number[], { bound?: Bound }>({
+  helpValue: '<ops/s>,<ops/s>...',
+  parse: async (input, _context, options) => parseList(input, (p) => parseRate(p, options.bound)),
+});
+
 /** A whole number from 0 to `bound.max` (seeds). */
 export const wholeNumberFlag = Flags.custom<number, { bound: Bound }>({
   helpValue: '<n>',

@@ -11,9 +11,9 @@ import { BOUNDS, describeBound, rateBoundFor } from '../../util/bounds.js';
 import { colourEnabled } from '../../util/colour.js';
 import { connectionFlags, TickerCommand } from '../../util/command-base.js';
 import { UserError } from '../../util/errors.js';
-import { durationFlag, positiveIntFlag, rateFlag, thresholdFlag, uriFlag } from '../../util/flags.js';
+import { durationFlag, MAX_LIST_VALUES, positiveIntFlag, rateFlag, thresholdFlag, uriFlag } from '../../util/flags.js';
 
-const MAX_STEPS = { max: 50, why: '(steps; at 10 s each that is over 8 minutes of measurement already)' };
+const MAX_STEPS = MAX_LIST_VALUES;
 const FACTOR = { max: 10, why: '(a step more than ten times the last one skips the knee by too much to bisect quickly)' };
 
 export default class BenchCapacity extends TickerCommand {

@@ -5,9 +5,12 @@ import type { IntervalLog } from '../../measure/intervals.js';
 import { runLatency, type LatencyProgress, type LatencyRunResult } from '../../measure/latency-run.js';
 import { metricsFlags, startCommandMetrics } from '../../metrics/flags.js';
 import type { HistogramSummary } from '../../measure/histograms.js';
-import { formatMs } from '../../render/format-latency.js';
+import { formatMs, formatStep } from '../../render/format-latency.js';
 import { renderAgents } from '../../render/agents-table.js';
-import { breachLines, renderReportSummary } from '../../render/latency-table.js';
+import { breachLines, renderReportSummary, renderStepsTable } from '../../render/latency-table.js';
+import { listPlan, runSteps, type StepVariable } from '../../measure/steps.js';
+import { steppedReport } from '../../report/steps.js';
+import type { StepRow } from '../../report/capacity.js';
 import { breaches, evaluateThresholds, THRESHOLD_EXIT_CODE, type ThresholdResult } from '../../measure/thresholds.js';
 import type { LatencyReport } from '../../report/model.js';
 import { writeReport, type WrittenReport } from '../../report/write.js';
@@ -17,7 +20,7 @@ import { UserError } from '../../util/errors.js';
 import { connectionFlags, SIGNAL_EXIT_CODES, TickerCommand } from '../../util/command-base.js';
 import { formatDuration } from '../../util/duration.js';
 import { BOUNDS, describeBound, MAX_RATE_PER_THREAD, rateBoundFor } from '../../util/bounds.js';
-import { durationFlag, positiveIntFlag, rateFlag, thresholdFlag, uriFlag } from '../../util/flags.js';
+import { durationFlag, MAX_LIST_VALUES, positiveIntFlag, positiveIntListFlag, rateFlag, rateListFlag, thresholdFlag, uriFlag } from '../../util/flags.js';
 
 export interface LatencySummary {
   ok: boolean;
@@ -31,6 +34,8 @@ export interface LatencySummary {
   latency: Record<string, Omit<HistogramSummary, 'distribution'>>;
   errors: string[];
   thresholds: ThresholdResult[];
+  /** a stepped run (--rates, --listeners a,b,c): a row per step (each step's histograms are in the report file) */
+  steps?: Omit<StepRow, 'histograms'>[];
   /** set on an agent of a distributed run (`--run`) */
   distributed?: { run: string; agent: number; leader: boolean; missing: number[]; ownFiles?: WrittenReport };
 }
@@ -48,6 +53,14 @@ export default class BenchLatency extends TickerCommand {
       command: "<%= config.bin %> bench latency --rate 1000 --threshold 'endToEnd.p99<50ms' --threshold 'staggers.count==0' --threshold 'rate.achieved>=99%'",
     },
     {
+      description: 'Step through three write rates, 30 s measured each, into one report with a row per step (thresholds judged per step)',
+      command: "<%= config.bin %> bench latency --rates 100,1000,5000 --step 30s --threshold 'endToEnd.p99<50ms'",
+    },
+    {
+      description: "MongoDB's listener sweep at 1,000 writes/s: 1, 15 and 105 change streams",
+      command: '<%= config.bin %> bench latency --rate 1000 --listeners 1,15,105 --step 20s',
+    },
+    {
       description: 'One of 3 agents (one per client machine, the same command on each) sharing 30,000 writes/s and 300 listeners',
       command: '<%= config.bin %> bench latency --uri "$MONGODB_URI" --run nightly-1 --agents 3 --rate 30000 --listeners 300',
     },
@@ -61,7 +74,15 @@ export default class BenchLatency extends TickerCommand {
     rate: rateFlag({ description: `writes per second, all writers together; at most ${MAX_RATE_PER_THREAD.toLocaleString('en-US')} per writer`, default: 100, bound: rateBoundFor(BOUNDS.writers.max) }),
     duration: durationFlag({ description: 'measured time', default: 10_000, defaultHelp: async () => '10s' }),
     warmup: durationFlag({ description: 'time before the measurement (discarded)', default: 2_000, allowZero: true, defaultHelp: async () => '2s' }),
-    listeners: positiveIntFlag({ description: `listeners, each its own change stream; ${describeBound(BOUNDS.listeners)}`, default: 1, bound: BOUNDS.listeners }),
+    listeners: positiveIntListFlag({
+      description: `listeners, each its own change stream; a list (1,15,105) runs one measured step per count; ${describeBound(BOUNDS.listeners)}`,
+      default: [1], defaultHelp: async () => '1', bound: BOUNDS.listeners,
+    }),
+    rates: rateListFlag({
+      description: `run one measured step per rate, in the order given (each with its own warm-up), into one report with a row per step; at most ${MAX_LIST_VALUES.max} values`,
+      bound: rateBoundFor(BOUNDS.writers.max), exclusive: ['rate'],
+    }),
+    step: durationFlag({ description: 'measured time of each step of --rates or --listeners a,b,c (default: --duration)' }),
     writers: positiveIntFlag({ description: `writer threads sharing the rate; ${describeBound(BOUNDS.writers)}`, default: 1, bound: BOUNDS.writers }),
     'full-document': Flags.boolean({ description: "listeners ask for fullDocument: 'updateLookup'", default: false }),
     mix: Flags.string({ description: 'operation mix, e.g. "familiar:3,a-update" (default: the original four kinds)' }),
@@ -90,6 +111,14 @@ export default class BenchLatency extends TickerCommand {
     if (flags.rate / agents > rateBound.max) {
       throw new UserError(`--rate: got ${flags.rate}${agents > 1 ? ` (${flags.rate / agents} per agent)` : ''}; ${describeBound(rateBound)}${agents > 1 ? ' per agent' : ''}`, 2);
     }
+    const steps = stepsOf(flags);
+    if (steps) {
+      const over = steps.variable === 'rate' ? steps.values.find((v) => v > rateBound.max) : undefined;
+      if (over !== undefined) throw new UserError(`--rates: got ${over}; ${describeBound(rateBound)}`, 2);
+      if (flags.run !== undefined) throw new UserError(`--run: a distributed run is one step; run --${steps.variable === 'rate' ? 'rates' : 'listeners'} on a single agent`, 2);
+    } else if (flags.step !== undefined) {
+      throw new UserError('--step is the measured time of each step: give --rates a,b,c or --listeners a,b,c (else use --duration)', 2);
+    }
     const json = this.jsonEnabled();
     await requireWritableDir(flags['report-dir'], 'the report'); // now, not after the run
     const progress = !json && process.stderr.isTTY ? progressLine(process.stderr) : undefined;
@@ -113,15 +142,30 @@ export default class BenchLatency extends TickerCommand {
       let result: LatencyRunResult;
       let distributed: LatencySummary['distributed'];
       let merged: { report: LatencyReport; intervals: IntervalLog } | undefined;
-      if (flags.run === undefined) {
+      if (steps) {
+        const durationMs = flags.step ?? flags.duration;
+        const run = await runSteps({
+          base: { ...common, durationMs, uri, db: flags.db, coll: flags.collection, rate: flags.rate, listeners: flags.listeners[0]! },
+          variable: steps.variable,
+          plan: listPlan(steps.values),
+          thresholds: flags.threshold ?? [],
+          onStep: ({ value, index }) => {
+            progress?.clear();
+            if (!json) process.stderr.write(`step ${index} of ${steps.values.length}: ${formatStep(steps.variable, value)}\n`);
+          },
+        });
+        if (run.steps.length === 0) throw new UserError('stopped before the first step ended: nothing to report', 130);
+        const sweep = steppedReport(run.steps, { values: steps.values, stepDurationMs: durationMs, warmupMs: flags.warmup });
+        result = { report: sweep.report, intervals: sweep.intervals, errors: run.steps.flatMap((s) => s.errors), interrupted: run.interrupted };
+      } else if (flags.run === undefined) {
         if (flags.agents > 1 || flags.agent !== undefined) throw new UserError('--agents and --agent belong to a distributed run: give it a name with --run', 2);
-        result = await runLatency({ ...common, uri, db: flags.db, coll: flags.collection, rate: flags.rate, listeners: flags.listeners });
+        result = await runLatency({ ...common, uri, db: flags.db, coll: flags.collection, rate: flags.rate, listeners: flags.listeners[0]! });
       } else {
         if (uri === undefined) throw new UserError('--run needs --uri (or MONGODB_URI): the agents meet on the deployment under test', 2);
         const agentRun = await runAgent({
           uri, run: flags.run, controlDb: flags['control-db'], agent: flags.agent, wait: flags.wait, joinTimeoutMs: flags['join-timeout'],
           config: {
-            agents: flags.agents, rate: flags.rate, duration: flags.duration, warmup: flags.warmup, listeners: flags.listeners,
+            agents: flags.agents, rate: flags.rate, duration: flags.duration, warmup: flags.warmup, listeners: flags.listeners[0]!,
             writers: flags.writers, 'full-document': flags['full-document'], mix: flags.mix ?? null,
             'stagger-threshold': flags['stagger-threshold'], 'cold-shard': flags['cold-shard'] ?? null,
             db: flags.db, collection: flags.collection, heartbeat: flags.heartbeat,
@@ -139,9 +183,9 @@ export default class BenchLatency extends TickerCommand {
       }
       const { errors, interrupted } = result;
       progress?.clear();
-      // Thresholds are judged on the whole: the merged report when this agent made one.
+      // Thresholds are judged on the whole: the merged report when this agent made one (a stepped run's, per step, are in).
       const report = merged?.report ?? result.report;
-      if (flags.threshold?.length) report.thresholds = evaluateThresholds(flags.threshold, report);
+      if (flags.threshold?.length && !report.steps) report.thresholds = evaluateThresholds(flags.threshold, report);
       // A second Ctrl-C waits for the files: never half a report.
       const files = await this.writing(async () => {
         if (!distributed) return writeReport(report, flags['report-dir'], undefined, result.intervals);
@@ -151,13 +195,16 @@ export default class BenchLatency extends TickerCommand {
       const summary: LatencySummary = { ...summarise(report, files, errors, interrupted), ...(distributed ? { distributed } : {}) };
       if (!json) {
         this.log(renderReportSummary(report, { colour: colourEnabled(process.stdout) }));
+        if (report.steps) this.log(`\nsteps (thresholds judged on each step):\n${renderStepsTable(report.steps.rows, report.steps.variable, { colour: colourEnabled(process.stdout) })}`);
         if (report.distributed) this.log(`\n${renderAgents(report.distributed)}`);
         for (const e of errors) this.warn(e);
         this.log(`\nreport: ${Object.values(files).join(', ')}`);
       }
       // One line on stderr: an interrupted run is written, but it is not what was asked for (exit 130, as
       // an interrupted program); a failed audit wins (exit 1).
-      const cut = interrupted ? `interrupted: measured ${formatDuration(report.durationMs)} of ${formatDuration(flags.duration)}` : undefined;
+      const cut = !interrupted ? undefined : report.steps
+        ? `interrupted in step ${report.steps.rows.length} of ${report.steps.values.length}`
+        : `interrupted: measured ${formatDuration(report.durationMs)} of ${formatDuration(flags.duration)}`;
       const missing = distributed?.missing ?? [];
       if (!report.ok) {
         if (!json) process.stderr.write(`Error: the audit failed: events were lost or duplicated (see the report)${cut ? `; ${cut}` : ''}\n`);
@@ -181,6 +228,16 @@ export default class BenchLatency extends TickerCommand {
   }
 }
 
+/** The stepped variable and its values, when --rates or a list of --listeners asks for steps. */
+function stepsOf(flags: { rates?: number[]; listeners: number[] }): { variable: StepVariable; values: number[] } | undefined {
+  if (flags.rates !== undefined && flags.listeners.length > 1) {
+    throw new UserError('--rates and a list of --listeners: step through one of them at a time (the other takes one value)', 2);
+  }
+  if (flags.rates !== undefined) return { variable: 'rate', values: flags.rates };
+  if (flags.listeners.length > 1) return { variable: 'listeners', values: flags.listeners };
+  return undefined;
+}
+
 function summarise(report: LatencyReport, files: WrittenReport, errors: string[], interrupted: boolean): LatencySummary {
   const { perListener: _ignored, ...audit } = report.audit;
   return {
@@ -199,6 +256,7 @@ function summarise(report: LatencyReport, files: WrittenReport, errors: string[]
     ),
     errors,
     thresholds: report.thresholds ?? [],
+    ...(report.steps ? { steps: report.steps.rows.map(({ histograms: _h, ...row }) => row) } : {}),
   };
 }
 
