@@ -1,4 +1,5 @@
-import type { Document, Timestamp } from 'bson';
+import { BSON, type Document, type Timestamp } from 'bson';
+import { MAX_BSON_OBJECT_SIZE } from './wire/opcodes.js';
 import { LogicalClock } from './clock.js';
 import { CommandError, ErrorCode } from './errors.js';
 import { Oplog, type OplogEntry } from './oplog.js';
@@ -204,6 +205,7 @@ export class DataNode {
     const unchanged = Object.keys(description.updatedFields).length === 0 && description.removedFields.length === 0
       && description.truncatedArrays.length === 0 && Object.keys(before).join() === Object.keys(after).join();
     if (unchanged) return false;
+    if (BSON.calculateObjectSize(after) > MAX_BSON_OBJECT_SIZE) throw new CommandError(17419, `Resulting document after update is larger than ${MAX_BSON_OBJECT_SIZE}`);
     if (this.transactionLocks.size !== 0) this.checkUnlocked(collection, before._id);
     collection.replace(before, after);
     const keepImages = collection.prePostImages;
@@ -234,6 +236,7 @@ export class DataNode {
       for (const [key, value] of Object.entries((stmt.u as Document).$setOnInsert ?? {})) doc[key] = value;
     }
     const stored = withIdFirst(doc);
+    if (BSON.calculateObjectSize(stored) > MAX_BSON_OBJECT_SIZE) throw new CommandError(17420, `Document to upsert is larger than ${MAX_BSON_OBJECT_SIZE}`);
     this.insert(db, coll, stored);
     return { n: 1, nModified: 0, upserted: stored._id };
   }

@@ -1,3 +1,4 @@
+import { refuseView } from './views.js';
 import type { Document } from 'bson';
 import type { DataNode } from '../data-node.js';
 import { CommandError, ErrorCode } from '../errors.js';
@@ -46,6 +47,7 @@ export function writeOutput(node: DataNode, db: string, output: OutputStage, doc
 
 /** `$out`: the target holds exactly the pipeline's documents (a duplicate `_id` fails the whole stage). */
 function writeOut(node: DataNode, to: { db: string; coll: string }, docs: Document[]): void {
+  refuseView(node.catalog, to.db, to.coll);
   const seen: unknown[] = [];
   for (const doc of docs) {
     if (seen.some((id) => sameValue(id, doc._id))) throw duplicateKey(`${to.db}.${to.coll}`, '_id_', { _id: 1 }, { _id: doc._id });
@@ -61,6 +63,7 @@ const WHEN_NOT_MATCHED = new Set(['insert', 'discard', 'fail']);
 
 /** `$merge`: each document matched on `on` (default `_id`) to the target, then replaced, merged, kept, or inserted. */
 function writeMerge(node: DataNode, to: { db: string; coll: string }, spec: Document, docs: Document[]): void {
+  refuseView(node.catalog, to.db, to.coll);
   const on: string[] = spec.on === undefined ? ['_id'] : Array.isArray(spec.on) ? spec.on : [spec.on];
   const whenMatched = spec.whenMatched ?? 'merge';
   const whenNotMatched = spec.whenNotMatched ?? 'insert';

@@ -10,6 +10,8 @@ import { runPipelineInSlices } from '../exec/pipeline.js';
 import type { CommandContext, CommandTable } from './context.js';
 import { firstBatch } from './batches.js';
 import { queryOptionsOf } from './query-options.js';
+import { resolveView } from './views.js';
+import { resolveHint } from '../exec/plan.js';
 import { splitOutputStage, writeOutput } from './aggregate-output.js';
 import { checkFirstStageOnly, collStatsStageDoc, parseCollStatsStage } from './stats.js';
 
@@ -29,7 +31,10 @@ function aggregate(cmd: Document, ctx: CommandContext): Document | Promise<Docum
   if (!Array.isArray(pipeline)) throw new CommandError(ErrorCode.TypeMismatch, "'pipeline' option must be specified as an array");
   if (typeof cmd.cursor !== 'object' && !cmd.explain) throw new CommandError(ErrorCode.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
   checkFirstStageOnly(pipeline);
-  if (pipeline[0]?.$changeStream) return openChangeStream(cmd, ctx);
+  if (pipeline[0]?.$changeStream) {
+    if (typeof cmd.aggregate === 'string' && ctx.node.catalog.view(ctx.db, cmd.aggregate)) throw new CommandError(166, '$changeStream is not supported on views.');
+    return openChangeStream(cmd, ctx);
+  }
   const target = cmd.aggregate;
   if (pipeline[0] && typeof pipeline[0] === 'object' && '$collStats' in pipeline[0]) {
     const spec = parseCollStatsStage(pipeline[0], target);
@@ -56,7 +61,12 @@ function aggregate(cmd: Document, ctx: CommandContext): Document | Promise<Docum
  */
 function sourceOf(cmd: Document, ctx: CommandContext, stages: Document[]): { source: Iterable<Document>; rest: Document[] } {
   const target = cmd.aggregate;
-  if (typeof target === 'string') return { source: ctx.node.catalog.get(ctx.db, target)?.docs.values() ?? [], rest: stages };
+  if (typeof target === 'string') {
+    checkHint(ctx, target, cmd.hint);
+    const view = resolveView(ctx.node.catalog, ctx.db, target);
+    if (view) return { source: ctx.node.catalog.get(ctx.db, view.coll)?.docs.values() ?? [], rest: [...view.pipeline, ...stages] };
+    return { source: ctx.node.catalog.get(ctx.db, target)?.docs.values() ?? [], rest: stages };
+  }
   const first = stages[0] && typeof stages[0] === 'object' ? Object.keys(stages[0])[0] : undefined;
   if (first === '$documents') {
     const docs = stages[0].$documents;
@@ -70,6 +80,13 @@ function sourceOf(cmd: Document, ctx: CommandContext, stages: Document[]): { sou
   }
   if (first === '$currentOp') return { source: [], rest: stages.slice(1) };
   throw new CommandError(ErrorCode.InvalidNamespace, `{aggregate: 1} is not valid for '${first ?? '$match'}'; a collection is required.`);
+}
+
+/** An aggregate's hint must name an index of its collection (or of a view's collection). */
+function checkHint(ctx: CommandContext, target: string, hint: unknown): void {
+  const coll = resolveView(ctx.node.catalog, ctx.db, target)?.coll ?? target;
+  const collection = ctx.node.catalog.get(ctx.db, coll);
+  if (collection) resolveHint(collection, hint);
 }
 
 function scopeOf(cmd: Document, ctx: CommandContext, spec: Document): StreamScope {

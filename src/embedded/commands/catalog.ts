@@ -4,6 +4,7 @@ import { runFind } from '../storage/query.js';
 import type { CollectionOptions } from '../storage/collection.js';
 import { collectionArg, type CommandContext, type CommandTable } from './context.js';
 import { firstBatch } from './batches.js';
+import { createView, modifyView, refuseView, viewInfo } from './views.js';
 import { checkDroppableDatabase, checkRenameNamespaces, validateIndexSpec } from '../limits.js';
 
 const COLLECTION_OPTIONS = ['capped', 'size', 'max', 'changeStreamPreAndPostImages', 'validator', 'validationLevel', 'validationAction', 'collation', 'timeseries', 'expireAfterSeconds', 'clusteredIndex'];
@@ -30,11 +31,22 @@ function adminOnly(ctx: CommandContext, command: string): void {
 
 export const catalogCommands: CommandTable = {
   create: (cmd, ctx) => {
-    ctx.node.createCollection(ctx.db, collectionArg(cmd, 'create'), optionsOf(cmd));
+    const name = collectionArg(cmd, 'create');
+    if (cmd.viewOn !== undefined || cmd.pipeline !== undefined) {
+      if (cmd.viewOn === undefined) throw badValue("'pipeline' requires 'viewOn' to also be specified");
+      createView(cmd, ctx, name);
+      return { ok: 1 };
+    }
+    if (ctx.node.catalog.view(ctx.db, name)) throw new CommandError(ErrorCode.NamespaceExists, `Namespace ${ctx.db}.${name} already exists`);
+    ctx.node.createCollection(ctx.db, name, optionsOf(cmd));
     return { ok: 1 };
   },
   drop: (cmd, ctx) => {
     const coll = collectionArg(cmd, 'drop');
+    if (ctx.node.catalog.view(ctx.db, coll)) {
+      ctx.node.catalog.viewDefinitions.delete(`${ctx.db}.${coll}`);
+      return { ns: `${ctx.db}.${coll}`, ok: 1 };
+    }
     const collection = ctx.node.catalog.get(ctx.db, coll);
     // Since 7.0 dropping a collection that does not exist succeeds (with nothing else in the reply).
     if (!collection) return { ok: 1 };
@@ -45,6 +57,7 @@ export const catalogCommands: CommandTable = {
   dropDatabase: (_cmd, ctx) => {
     checkDroppableDatabase(ctx.db);
     const existed = ctx.node.catalog.collections(ctx.db).length > 0;
+    for (const view of ctx.node.catalog.viewsOf(ctx.db)) ctx.node.catalog.viewDefinitions.delete(`${ctx.db}.${view.name}`);
     ctx.node.dropDatabase(ctx.db);
     return existed ? { dropped: ctx.db, ok: 1 } : { ok: 1 };
   },
@@ -57,12 +70,18 @@ export const catalogCommands: CommandTable = {
     };
     const from = split(cmd.renameCollection);
     const to = split(cmd.to);
+    if (ctx.node.catalog.view(from.db, from.coll)) throw new CommandError(166, `cannot rename view: ${from.db}.${from.coll}`);
     checkRenameNamespaces(from, to);
     ctx.node.rename(from, to, cmd.dropTarget === true);
     return { ok: 1 };
   },
   collMod: (cmd, ctx) => {
-    ctx.node.collMod(ctx.db, collectionArg(cmd, 'collMod'), optionsOf(cmd));
+    const name = collectionArg(cmd, 'collMod');
+    if (ctx.node.catalog.view(ctx.db, name)) {
+      modifyView(cmd, ctx, name);
+      return { ok: 1 };
+    }
+    ctx.node.collMod(ctx.db, name, optionsOf(cmd));
     return { ok: 1 };
   },
   listDatabases: (cmd, ctx) => {
@@ -87,6 +106,7 @@ export const catalogCommands: CommandTable = {
       info: { readOnly: false, uuid: c.uuid },
       idIndex: { v: 2, key: { _id: 1 }, name: '_id_' },
     }));
+    infos.push(...ctx.node.catalog.viewsOf(ctx.db).map(viewInfo));
     if (cmd.filter) infos = runFind(infos, { filter: cmd.filter });
     if (cmd.nameOnly) infos = infos.map(({ name, type }) => ({ name, type }));
     return firstBatch(ctx, `${ctx.db}.$cmd.listCollections`, infos, cmd.cursor?.batchSize);
@@ -95,6 +115,7 @@ export const catalogCommands: CommandTable = {
     const coll = collectionArg(cmd, 'createIndexes');
     if (!Array.isArray(cmd.indexes) || cmd.indexes.length === 0) throw badValue('Must specify at least one index to create');
     for (const spec of cmd.indexes) validateIndexSpec(spec);
+    refuseView(ctx.node.catalog, ctx.db, coll);
     const existed = !!ctx.node.catalog.get(ctx.db, coll);
     const { before, after } = ctx.node.createIndexes(ctx.db, coll, cmd.indexes);
     if (existed && before === after) return { numIndexesBefore: before, numIndexesAfter: after, note: 'all indexes already exist', ok: 1 };
@@ -102,12 +123,14 @@ export const catalogCommands: CommandTable = {
   },
   listIndexes: (cmd, ctx) => {
     const coll = collectionArg(cmd, 'listIndexes');
+    refuseView(ctx.node.catalog, ctx.db, coll);
     const collection = ctx.node.catalog.get(ctx.db, coll);
     if (!collection) throw new CommandError(ErrorCode.NamespaceNotFound, `ns does not exist: ${ctx.db}.${coll}`);
     return firstBatch(ctx, `${ctx.db}.${coll}`, collection.indexes.map((i) => ({ ...i })), cmd.cursor?.batchSize);
   },
   dropIndexes: (cmd, ctx) => {
     const coll = collectionArg(cmd, 'dropIndexes');
+    refuseView(ctx.node.catalog, ctx.db, coll);
     const was = ctx.node.catalog.get(ctx.db, coll)?.indexes.length ?? 0;
     ctx.node.dropIndexes(ctx.db, coll, cmd.index);
     return { nIndexesWas: was, ok: 1 };

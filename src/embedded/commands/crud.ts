@@ -8,10 +8,12 @@ import { withIdFirst } from '../storage/document.js';
 import { runStatement } from '../retryable-writes.js';
 import { collectionArg, type CommandContext, type CommandTable } from './context.js';
 import { queryOptionsOf } from './query-options.js';
-import { collatedCompare } from '../storage/collation.js';
 import { firstBatch, nextBatch } from './batches.js';
 import { CHECK_EVERY, MAX_TIME_MS_EXPIRED, type Deadline } from '../exec/deadline.js';
-import { findInSlices, matchInSlices } from '../exec/scan.js';
+import { findInSlices } from '../exec/scan.js';
+import { resolveHint } from '../exec/plan.js';
+import { readCommands } from './reads.js';
+import { refuseView } from './views.js';
 import { deleteInSlices, updateInSlices } from '../exec/writes.js';
 
 interface WriteError { index: number; code: number; errmsg: string; [extra: string]: unknown }
@@ -50,6 +52,12 @@ async function eachStatementInSlices<T>(statements: T[], ordered: boolean, apply
   return errors;
 }
 
+/** A write's hint must name an index of the collection (BadValue otherwise); it chooses no plan here. */
+function checkHint(ctx: CommandContext, coll: string, hint: unknown): void {
+  const collection = ctx.node.catalog.get(ctx.db, coll);
+  if (collection) resolveHint(collection, hint);
+}
+
 /** True when the command runs inside a multi-statement transaction (its writes take the node's one-step path). */
 const inTransaction = (cmd: Document) => cmd.autocommit === false;
 
@@ -67,6 +75,7 @@ function statementsOf(cmd: Document, field: string): Document[] {
 
 function insert(cmd: Document, ctx: CommandContext): Document | Promise<Document> {
   const coll = collectionArg(cmd, 'insert');
+  refuseView(ctx.node.catalog, ctx.db, coll);
   const docs = statementsOf(cmd, 'documents');
   let n = 0;
   const tooLarge = oversizedDocumentTest(cmd);
@@ -99,6 +108,7 @@ function checkStatementFields(command: string, field: 'updates' | 'deletes', sta
 
 async function update(cmd: Document, ctx: CommandContext): Promise<Document> {
   const coll = collectionArg(cmd, 'update');
+  refuseView(ctx.node.catalog, ctx.db, coll);
   const updates = statementsOf(cmd, 'updates');
   checkStatementFields('update', 'updates', updates);
   let n = 0;
@@ -106,6 +116,7 @@ async function update(cmd: Document, ctx: CommandContext): Promise<Document> {
   const upserted: Document[] = [];
   const errors = await eachStatementInSlices(updates, cmd.ordered !== false, async (stmt, index) => {
     if (stmt.q === undefined || stmt.u === undefined) throw new CommandError(ErrorCode.FailedToParse, "BSON field 'update.updates.q' is missing but a required field");
+    checkHint(ctx, coll, stmt.hint);
     const statement = { ...stmt, query: queryOptionsOf(cmd, stmt.collation) } as never;
     const outcome = await runStatement(ctx, index, () => updateInSlices(ctx.node, ctx.db, coll, statement, ctx.deadline, inTransaction(cmd)));
     n += outcome.n;
@@ -117,29 +128,17 @@ async function update(cmd: Document, ctx: CommandContext): Promise<Document> {
 
 async function del(cmd: Document, ctx: CommandContext): Promise<Document> {
   const coll = collectionArg(cmd, 'delete');
+  refuseView(ctx.node.catalog, ctx.db, coll);
   const deletes = statementsOf(cmd, 'deletes');
   checkStatementFields('delete', 'deletes', deletes);
   let n = 0;
   const errors = await eachStatementInSlices(deletes, cmd.ordered !== false, async (stmt, index) => {
     if (stmt.limit !== 0 && stmt.limit !== 1) throw badValue('The limit field in delete objects must be 0 or 1');
+    checkHint(ctx, coll, stmt.hint);
     const query = queryOptionsOf(cmd, stmt.collation);
     n += await runStatement(ctx, index, () => deleteInSlices(ctx.node, ctx.db, coll, stmt.q ?? {}, stmt.limit, ctx.deadline, inTransaction(cmd), query));
   }, ctx.deadline);
   return writeReply({ n }, errors);
-}
-
-async function find(cmd: Document, ctx: CommandContext): Promise<Document> {
-  const coll = collectionArg(cmd, 'find');
-  const collection = ctx.node.catalog.get(ctx.db, coll);
-  const limit = typeof cmd.limit === 'number' ? Math.trunc(cmd.limit) : 0;
-  const skip = typeof cmd.skip === 'number' ? cmd.skip : 0;
-  if (skip < 0) throw badValue(`BSON field 'skip' value must be >= 0, actual value '${skip}'`);
-  if (typeof cmd.batchSize === 'number' && cmd.batchSize < 0) throw badValue(`BSON field 'batchSize' value must be >= 0, actual value '${cmd.batchSize}'`);
-  const docs = await findInSlices(ctx.node, collection, { filter: cmd.filter, sort: cmd.sort, projection: cmd.projection, skip, limit, ...queryOptionsOf(cmd) }, ctx.deadline);
-  // A negative limit is the legacy spelling of "limit + singleBatch".
-  const single = cmd.singleBatch === true || limit < 0;
-  const batchSize = limit < 0 ? Math.min(-limit, typeof cmd.batchSize === 'number' && cmd.batchSize > 0 ? cmd.batchSize : -limit) : cmd.batchSize;
-  return firstBatch(ctx, `${ctx.db}.${coll}`, docs, batchSize, single);
 }
 
 async function getMore(cmd: Document, ctx: CommandContext): Promise<Document> {
@@ -157,53 +156,14 @@ function killCursors(cmd: Document, ctx: CommandContext): Document {
   return { cursorsKilled: killed, cursorsNotFound: notFound, cursorsAlive: [], cursorsUnknown: [], ok: 1 };
 }
 
-async function count(cmd: Document, ctx: CommandContext): Promise<Document> {
-  const collection = ctx.node.catalog.get(ctx.db, collectionArg(cmd, 'count'));
-  if (!collection) return { n: 0, ok: 1 };
-  let n = !cmd.query || Object.keys(cmd.query).length === 0 ? collection.docs.size : (await matchInSlices(ctx.node, collection, cmd.query, 0, ctx.deadline, queryOptionsOf(cmd))).length;
-  n = Math.max(0, n - (cmd.skip ?? 0));
-  if (cmd.limit) n = Math.min(n, Math.abs(cmd.limit));
-  return { n, ok: 1 };
-}
-
-async function distinct(cmd: Document, ctx: CommandContext): Promise<Document> {
-  const collection = ctx.node.catalog.get(ctx.db, collectionArg(cmd, 'distinct'));
-  if (typeof cmd.key !== 'string') throw new CommandError(ErrorCode.FailedToParse, "BSON field 'distinct.key' is missing but a required field");
-  const values: unknown[] = [];
-  const seen = new Set<string>();
-  const query = queryOptionsOf(cmd);
-  // Under a collation, strings equal by it are one value (the first one seen).
-  const collated = query?.collation ? collatedCompare(query.collation, () => 1) : undefined;
-  for (const doc of await matchInSlices(ctx.node, collection, cmd.query, 0, ctx.deadline, query)) {
-    if (ctx.deadline.tick()) await ctx.deadline.pause();
-    for (const value of valuesAt(doc, cmd.key)) {
-      const key = JSON.stringify(value);
-      if (collated && typeof value === 'string' && values.some((v) => typeof v === 'string' && collated(v, value) === 0)) continue;
-      if (!seen.has(key)) {
-        seen.add(key);
-        values.push(value);
-      }
-    }
-  }
-  return { values, ok: 1 };
-}
-
-function valuesAt(doc: unknown, path: string): unknown[] {
-  const [head, ...rest] = path.split('.');
-  if (doc === null || typeof doc !== 'object') return [];
-  const value = (doc as Document)[head];
-  if (value === undefined) return [];
-  if (rest.length === 0) return Array.isArray(value) ? value : [value];
-  if (Array.isArray(value)) return value.flatMap((v) => valuesAt(v, rest.join('.')));
-  return valuesAt(value, rest.join('.'));
-}
-
 function findAndModify(cmd: Document, ctx: CommandContext): Promise<Document> {
   return runStatement(ctx, 0, () => findAndModifyOnce(cmd, ctx));
 }
 
 async function findAndModifyOnce(cmd: Document, ctx: CommandContext): Promise<Document> {
   const coll = collectionArg(cmd, 'findAndModify' in cmd ? 'findAndModify' : 'findandmodify');
+  refuseView(ctx.node.catalog, ctx.db, coll);
+  checkHint(ctx, coll, cmd.hint);
   const collection = ctx.node.catalog.get(ctx.db, coll);
   const projection = cmd.fields ?? cmd.projection;
   const project = (doc: Document | null) => (doc && projection ? runFind([doc], { projection })[0] : doc);
@@ -230,11 +190,9 @@ export const crudCommands: CommandTable = {
   insert,
   update,
   delete: del,
-  find,
+  ...readCommands,
   getMore,
   killCursors,
-  count,
-  distinct,
   findAndModify,
   findandmodify: findAndModify,
 };

@@ -20,13 +20,19 @@ export function findStages(options: FindOptions): Document[] {
  * A find over one collection in slices (see runPipelineInSlices). `{ _id: <value> }` without sort or
  * projection stays the one-lookup fast path, with no slicing at all.
  */
-export async function findInSlices(node: DataNode, collection: Collection | undefined, options: FindOptions, deadline: Deadline): Promise<Document[]> {
+export async function findInSlices(node: DataNode, collection: Collection | undefined, options: FindOptions, deadline: Deadline, source?: Iterable<Document>): Promise<Document[]> {
   if (!collection) return [];
-  const onlyById = exactIdOf(options.filter) !== undefined && !options.sort && !options.projection && !options.skip && !options.collation && !options.variables;
+  const onlyById = exactIdOf(options.filter) !== undefined && !options.sort && !options.projection && !options.skip && !options.collation && !options.variables && !source;
   if (onlyById) return [...node.match(collection, options.filter, Math.abs(options.limit ?? 0))];
   const stages = findStages(options);
   const query = { collation: options.collation, variables: options.variables };
-  return runPipelineInSlices(collection.docs.values(), stages, deadline, query);
+  return runPipelineInSlices(source ?? collection.docs.values(), stages, deadline, query);
+}
+
+/** The documents of a collection a plan scans, in its order: natural, reversed, or within an index's min/max. */
+export function* scanOrder(collection: Collection, reverse: boolean, keep?: (doc: Document) => boolean): Generator<Document> {
+  const docs = reverse ? [...collection.docs.values()].reverse() : collection.docs.values();
+  for (const doc of docs) if (!keep || keep(doc)) yield doc;
 }
 
 /** Documents matching a filter in natural order (at most `limit`, 0 = all), in slices. */

@@ -1,3 +1,4 @@
+import type { Document } from 'bson';
 import { CommandError, ErrorCode } from '../errors.js';
 import { Collection, type CollectionOptions } from './collection.js';
 
@@ -12,9 +13,28 @@ export function validateNames(db: string, coll?: string): void {
   }
 }
 
-/** All databases of one node: db name → collection name → Collection. */
+/** A view: a read-only collection computed by a pipeline over another collection or view. */
+export interface ViewDefinition {
+  db: string;
+  name: string;
+  viewOn: string;
+  pipeline: Document[];
+  collation?: Document;
+}
+
+/** All databases of one node: db name → collection name → Collection; and the views, by namespace. */
 export class Catalog {
   readonly databases = new Map<string, Map<string, Collection>>();
+  /** Views by `db.name` (mongod keeps them in `<db>.system.views`). */
+  readonly viewDefinitions = new Map<string, ViewDefinition>();
+
+  view(db: string, name: string): ViewDefinition | undefined {
+    return this.viewDefinitions.size === 0 ? undefined : this.viewDefinitions.get(`${db}.${name}`);
+  }
+
+  viewsOf(db: string): ViewDefinition[] {
+    return [...this.viewDefinitions.values()].filter((v) => v.db === db);
+  }
 
   get(db: string, coll: string): Collection | undefined {
     return this.databases.get(db)?.get(coll);

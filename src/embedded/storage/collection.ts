@@ -54,7 +54,20 @@ export class Collection {
   }
 
   remove(id: unknown): boolean {
-    return this.docs.delete(idKey(id));
+    const key = idKey(id);
+    this.recordIds?.delete(key);
+    return this.docs.delete(key);
+  }
+
+  /** Record ids (`showRecordId`), given on first request in natural order: stable across updates, never reused. */
+  private recordIds?: Map<unknown, number>;
+  private nextRecordId = 1;
+
+  recordIdOf(doc: Document): number {
+    const ids = (this.recordIds ??= new Map());
+    const key = idKey(doc._id);
+    if (!ids.has(key)) for (const k of this.docs.keys()) if (!ids.has(k)) ids.set(k, this.nextRecordId++);
+    return ids.get(key) ?? 0;
   }
 
   // Secondary unique indexes are rare here; a scan keeps them correct without index structures.

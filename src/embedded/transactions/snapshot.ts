@@ -168,6 +168,14 @@ export class SnapshotCatalog extends Catalog {
     super();
   }
 
+  override view(db: string, name: string) {
+    return this.node.catalog.view(db, name);
+  }
+
+  override viewsOf(db: string) {
+    return this.node.catalog.viewsOf(db);
+  }
+
   override get(db: string, coll: string): SnapshotCollection | undefined {
     const ns = `${db}.${coll}`;
     const known = this.views.get(ns);
