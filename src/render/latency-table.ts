@@ -7,9 +7,9 @@ import pc from 'picocolors';
 import type { HistogramSummary } from '../measure/histograms.js';
 import type { ThresholdResult } from '../measure/thresholds.js';
 import type { StepRow } from '../report/capacity.js';
-import type { ComparisonRow } from '../report/compare.js';
+import { figureName, type ComparisonRow } from '../report/compare.js';
 import type { Audit, LatencyReport, RateSummary, ReportTarget, StaggerSummary } from '../report/model.js';
-import { formatCount, formatDeltaMs, formatMs, formatRate, formatRatio, formatThresholdValue, statisticLabel, thresholdName } from './format-latency.js';
+import { formatCount, formatDeltaMs, formatMs, formatRate, formatRatio, formatThresholdValue, thresholdName } from './format-latency.js';
 
 export interface RenderOptions {
   colour: boolean;
@@ -19,9 +19,6 @@ export interface RenderOptions {
 const STAGGERS_SHOWN = 5;
 /** Achieved rate below this share of the requested one is flagged. */
 const RATE_SHORTFALL = 0.95;
-/** A comparison ratio beyond these bounds is flagged as worse / better. */
-const WORSE_RATIO = 1.1;
-const BETTER_RATIO = 0.9;
 
 /** One row per histogram: p50, p90, p99, p99.9, max, mean (ms) and count. */
 export function renderPercentileTable(
@@ -137,23 +134,37 @@ export function renderThresholds(results: readonly ThresholdResult[], { colour }
   return table.toString();
 }
 
-/** Base vs new per histogram and statistic; slower by more than 10% is red, faster green. */
+/** Base vs new per figure, with its verdict (worse red, better green) and why. */
 export function renderComparison(rows: readonly ComparisonRow[], { colour }: RenderOptions): string {
   const c = pc.createColors(colour);
   if (rows.length === 0) return 'nothing to compare: the reports share no histogram';
-  const table = newTable(['histogram', 'stat', 'base (ms)', 'new (ms)', 'delta (ms)', 'ratio'], c, ['left', 'left', 'right', 'right', 'right', 'right']);
+  const table = newTable(['figure', 'base', 'new', 'delta', 'ratio', 'verdict'], c, ['left', 'right', 'right', 'right', 'right', 'left']);
   for (const r of rows) {
-    const paint = r.ratio === null ? String : r.ratio > WORSE_RATIO ? c.red : r.ratio < BETTER_RATIO ? c.green : String;
+    const paint = r.verdict === 'worse' ? c.red : r.verdict === 'better' ? c.green : String;
     table.push([
-      r.histogram,
-      statisticLabel(r.percentile),
-      formatMs(r.base),
-      formatMs(r.new),
-      paint(formatDeltaMs(r.delta)),
-      paint(formatRatio(r.ratio)),
+      figureName(r),
+      formatFigure(r.base, r.unit),
+      formatFigure(r.new, r.unit),
+      r.unit === 'us' ? `${formatDeltaMs(r.delta)}ms` : formatSigned(r.delta, r.unit),
+      formatRatio(r.ratio),
+      paint(`${r.verdict} (${r.why})`),
     ]);
   }
   return table.toString();
+}
+
+/** `3 worse, 1 better, 29 within noise`: the comparison in one line. */
+export function verdictSummary(rows: readonly ComparisonRow[]): string {
+  const count = (v: ComparisonRow['verdict']) => rows.filter((r) => r.verdict === v).length;
+  return `${count('worse')} worse, ${count('better')} better, ${count('within noise')} within noise`;
+}
+
+export function formatFigure(value: number, unit: ComparisonRow['unit']): string {
+  return unit === 'us' ? `${formatMs(value)}ms` : unit === 'percent' ? `${value.toFixed(1)}%` : formatCount(value);
+}
+
+function formatSigned(value: number, unit: ComparisonRow['unit']): string {
+  return `${value > 0 ? '+' : ''}${unit === 'percent' ? `${value.toFixed(1)} pts` : formatCount(value)}`;
 }
 
 type Align = 'left' | 'right';

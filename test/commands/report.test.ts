@@ -31,6 +31,7 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ticker-report-cmd-'));
   await writeFile(join(dir, 'a.json'), JSON.stringify(makeReport({ endToEnd: values(30) })));
   await writeFile(join(dir, 'b.json'), JSON.stringify(makeReport({ endToEnd: values(20, 1000, 7000), gapsMs: [300] })));
+  await writeFile(join(dir, 'slow.json'), JSON.stringify(makeReport({ endToEnd: values(30, 3000) })));
   await writeFile(join(dir, 'not-a-report.json'), JSON.stringify({ hello: 'world' }));
   const sharded = makeReport({ endToEnd: values(10) });
   sharded.target = { ...sharded.target, topology: 'sharded', shards: 2 };
@@ -71,6 +72,31 @@ test('report compare prints base against new', async () => {
   assert.equal(code, 0);
   const { rows } = JSON.parse(stdout) as { rows: Array<{ histogram: string; percentile: string }> };
   assert.ok(rows.some((r) => r.histogram === 'endToEnd' && r.percentile === 'p99'));
+});
+
+test('report compare judges each figure, prints the rule, writes the page, and --fail-on-regression exits 99', async () => {
+  const page = join(dir, 'cmp', 'page.html');
+  const gated = await ticker('report', 'compare', join(dir, 'a.json'), join(dir, 'slow.json'), '--fail-on-regression', '--html', page);
+  assert.equal(gated.code, 99, gated.stderr);
+  assert.match(gated.stdout, /│ endToEnd\.p50 .*│ worse \(\+\d+% and the intervals are apart\)/);
+  assert.match(gated.stdout, /\nverdict: \d+ worse, 0 better, \d+ within noise\nrule: A figure is worse .* 95% intervals/);
+  assert.match(gated.stderr, /^regression: endToEnd\.p50 \+\d+% and the intervals are apart$/m);
+  const html = await readFile(page, 'utf8');
+  assert.match(html, /<title>ticker compare: /);
+  assert.match(html, /tickerChart\(\{"id":"distribution"/);
+
+  const same = await ticker('report', 'compare', join(dir, 'a.json'), join(dir, 'a.json'), '--fail-on-regression', '--html', page);
+  assert.equal(same.code, 0, same.stderr);
+  assert.match(same.stdout, /verdict: 0 worse, 0 better/);
+  // without the flag a regression is reported, not an exit code; the page goes beside the new report
+  const plain = await ticker('report', 'compare', join(dir, 'a.json'), join(dir, 'slow.json'));
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stdout, new RegExp(`page: ${join(dir, 'compare-a-vs-slow.html').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  await readFile(join(dir, 'compare-a-vs-slow.html'), 'utf8');
+
+  const bad = await ticker('report', 'compare', join(dir, 'a.json'), join(dir, 'slow.json'), '--margin', 'lots');
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr, 'Error: --margin: got "lots"; a percent from 0 to 1000 (percent: a figure ten times worse is a regression under any margin)\n');
 });
 
 test('a file that is not a report fails with one stderr line and no stack trace', async () => {
@@ -125,5 +151,5 @@ test('report compare names the settings that differ before the figures', async (
   assert.match(text.stdout, /^the runs differ in: rate 10 → 2000; duration 3000 → 1000; listeners 1 → 10\n\n/);
   assert.deepEqual(JSON.parse(json.stdout).differences, ['rate 10 → 2000', 'duration 3000 → 1000', 'listeners 1 → 10']);
   const same = await ticker('report', 'compare', join(dir, 'a.json'), join(dir, 'a.json'));
-  assert.doesNotMatch(same.stdout, /differ/);
+  assert.doesNotMatch(same.stdout, /the runs differ in/);
 });

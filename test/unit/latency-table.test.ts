@@ -71,20 +71,24 @@ test('rate, audit and staggers lines', () => {
   assert.equal(renderStaggers({ ...staggers, count: 0, worst: [] }, plain), 'staggers: none over 250 ms');
 });
 
-test('comparison table', () => {
+test('comparison table: each figure with its verdict and why', () => {
   const rows = [
-    { histogram: 'endToEnd', percentile: 'p99' as const, base: 893_000, new: 1_200_000, delta: 307_000, ratio: 1_200_000 / 893_000 },
-    { histogram: 'endToEnd', percentile: 'p999' as const, base: 0, new: 5, delta: 5, ratio: null },
+    { histogram: 'endToEnd', percentile: 'p99' as const, unit: 'us' as const, base: 893_000, new: 1_200_000, delta: 307_000, ratio: 1_200_000 / 893_000, verdict: 'worse' as const, why: '+34% and the intervals are apart' },
+    { histogram: 'endToEnd', percentile: 'p999' as const, unit: 'us' as const, base: 0, new: 5, delta: 5, ratio: null, verdict: 'within noise' as const, why: 'from 0 but the intervals overlap' },
+    { histogram: 'rate', percentile: 'achieved' as const, unit: 'percent' as const, base: 99.5, new: 99.9, delta: 0.4, ratio: 99.9 / 99.5, verdict: 'within noise' as const, why: '+0.4% is within the 10% margin', step: { variable: 'rate' as const, value: 1000 } },
+    { histogram: 'audit', percentile: 'lost' as const, unit: 'count' as const, base: 0, new: 2, delta: 2, ratio: null, verdict: 'worse' as const, why: 'an audit has no noise' },
   ];
   assert.equal(
     renderComparison(rows, plain),
     [
-      '┌───────────┬───────┬───────────┬──────────┬────────────┬───────┐',
-      '│ histogram │ stat  │ base (ms) │ new (ms) │ delta (ms) │ ratio │',
-      '├───────────┼───────┼───────────┼──────────┼────────────┼───────┤',
-      '│ endToEnd  │ p99   │       893 │     1200 │       +307 │ 1.34× │',
-      '│ endToEnd  │ p99.9 │         0 │    0.005 │     +0.005 │     — │',
-      '└───────────┴───────┴───────────┴──────────┴────────────┴───────┘',
+      '┌───────────────────────────────┬───────┬─────────┬──────────┬───────┬─────────────────────────────────────────────────┐',
+      '│ figure                        │  base │     new │    delta │ ratio │ verdict                                         │',
+      '├───────────────────────────────┼───────┼─────────┼──────────┼───────┼─────────────────────────────────────────────────┤',
+      '│ endToEnd.p99                  │ 893ms │  1200ms │   +307ms │ 1.34× │ worse (+34% and the intervals are apart)        │',
+      '│ endToEnd.p99.9                │   0ms │ 0.005ms │ +0.005ms │     — │ within noise (from 0 but the intervals overlap) │',
+      '│ 1,000 writes/s: rate.achieved │ 99.5% │   99.9% │ +0.4 pts │ 1.00× │ within noise (+0.4% is within the 10% margin)   │',
+      '│ lost                          │     0 │       2 │       +2 │     — │ worse (an audit has no noise)                   │',
+      '└───────────────────────────────┴───────┴─────────┴──────────┴───────┴─────────────────────────────────────────────────┘',
     ].join('\n'),
   );
 });

@@ -51,7 +51,7 @@ test('compareReports gives base, new, delta and ratio per histogram and statisti
   const p99 = rows.find((r) => r.histogram === 'endToEnd' && r.percentile === 'p99')!;
   assert.equal(p99.new - p99.base, p99.delta);
   assert.ok(Math.abs(p99.ratio! - 2) < 0.01);
-  assert.deepEqual([...new Set(rows.map((r) => r.histogram))], ['endToEnd', 'writeAck']);
+  assert.deepEqual([...new Set(rows.map((r) => r.histogram))], ['endToEnd', 'writeAck', 'rate', 'staggers', 'audit']);
 });
 
 test('parseReport rejects what is not a report with one line naming the file', () => {
