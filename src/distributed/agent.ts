@@ -11,15 +11,14 @@ import { ensureDataset, runLatency, type LatencyRunOptions, type LatencyRunResul
 import type { IntervalLog } from '../measure/intervals.js';
 import type { LatencyReport } from '../report/model.js';
 import { UserError } from '../util/errors.js';
-import { agreeOnStart } from './barrier.js';
+import { agreeOnStart, awaitData, keepTouched } from './barrier.js';
 import { measureOffset, type ClockOffset } from './clock.js';
 import { collectRun, awaitResults } from './collect.js';
 import { checkShareable, shareOf, type AgreedConfig } from './config.js';
-import { agentId, badRunName, ControlStore, fenceIdOf, runId, type RunDoc } from './control.js';
+import { agentId, badRunName, ControlStore, fenceIdOf, runId } from './control.js';
 import { Heartbeat } from './heartbeat.js';
 import { joinRun } from './registry.js';
 import { uploadResult } from './results.js';
-import { sleep } from './time.js';
 
 export interface AgentRunOptions {
   uri: string;
@@ -64,10 +63,17 @@ export async function runAgent(o: AgentRunOptions): Promise<AgentRunResult> {
     const clock = await measureOffset(store, o.run, agent);
 
     if (leader) {
-      await ensureDataset(client, o.uri, o.config.db, o.config.collection, target, o.signal);
-      await store.op((c) => c.updateOne({ _id: runId(o.run) }, { $set: { dataReady: true } }));
+      // The others wait meanwhile: they see the run touched, so a long load is not taken for a dead leader.
+      const untouched = keepTouched(store, o.run, o.config.heartbeat);
+      try {
+        await ensureDataset(client, o.uri, o.config.db, o.config.collection, target, o.signal);
+      } finally {
+        untouched();
+      }
+      await store.op((c) => c.updateOne({ _id: runId(o.run) }, { $set: { dataReady: true }, $currentDate: { touchedAt: true } }));
     } else {
-      await waitForData(store, o.run, o.signal);
+      o.onStatus?.('waiting for the first agent to prepare the data set');
+      await awaitData(store, { run: o.run, heartbeatMs: o.config.heartbeat, signal: o.signal });
     }
 
     const share = shareOf(o.config, agent);
@@ -105,7 +111,6 @@ export async function runAgent(o: AgentRunOptions): Promise<AgentRunResult> {
 
     const windowFrom = Date.parse(own.report.startedAt);
     const windowTo = Date.parse(own.report.endedAt);
-    if (!leader) await heartbeat?.stop('done');
     const offset: ClockOffset = { ...clock, wallTime: finiteBounds(own.auditSets.clock) };
     await uploadResult(store, o.run, {
       agent, host: hostname(), leader, report: own.report, intervals: own.intervals, ledger: own.auditSets.ledger, clock: offset,
@@ -114,17 +119,21 @@ export async function runAgent(o: AgentRunOptions): Promise<AgentRunResult> {
       missingSeen: heartbeat?.missing() ?? [], errors: own.errors,
     }, own.auditSets.receipts);
     await store.op((c) => c.updateOne({ _id: agentId(o.run, agent) }, { $set: { state: 'done' } }));
-    if (!leader) return { agent, leader, own, missing: [] };
+    // Beating until 'done' is written: an upload that takes a while never looks like a dead agent.
+    if (!leader) {
+      await heartbeat?.stop();
+      return { agent, leader, own, missing: [] };
+    }
 
     o.onStatus?.('waiting for the other agents\' results');
     const waitMs = (o.latency.drainMs ?? 15_000) + 4 * o.config.heartbeat + 10_000;
     const missing = await awaitResults(store, o.run, started, (a) => heartbeat?.isMissing(a) ?? false, waitMs, o.signal);
-    await heartbeat?.stop('done');
+    await heartbeat?.stop();
     const { report, intervals } = await collectRun(store, o.run);
     await store.op((c) => c.updateOne({ _id: runId(o.run) }, { $set: { state: 'done' }, $currentDate: { touchedAt: true } }));
     return { agent, leader, own, merged: { report, intervals }, missing };
   } catch (error) {
-    await heartbeat?.stop('failed').catch(() => undefined);
+    await heartbeat?.stop().catch(() => undefined);
     if (joined) {
       const message = error instanceof Error ? error.message : String(error);
       await store.op((c) => c.updateOne({ _id: agentId(o.run, joined!.agent) }, { $set: { state: 'failed', error: message } })).catch(() => undefined);
@@ -132,16 +141,6 @@ export async function runAgent(o: AgentRunOptions): Promise<AgentRunResult> {
     throw error;
   } finally {
     await client.close().catch(() => undefined);
-  }
-}
-
-async function waitForData(store: ControlStore, run: string, signal?: AbortSignal): Promise<void> {
-  for (;;) {
-    if (signal?.aborted) throw new UserError('interrupted before the run started', 130);
-    const doc = (await store.op((c) => c.findOne({ _id: runId(run) }))) as RunDoc | null;
-    if (!doc) throw new UserError(`run "${run}" was dropped before it started`);
-    if (doc.dataReady) return;
-    await sleep(200);
   }
 }
 

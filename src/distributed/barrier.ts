@@ -68,17 +68,14 @@ async function lead(store: ControlStore, o: BarrierOptions): Promise<AgreedStart
 }
 
 async function follow(store: ControlStore, o: BarrierOptions): Promise<AgreedStart> {
-  // The leader touches the run at every beat while it waits: a touch that stops moving means it is gone
-  // (compared on this machine's clock only, so skew does not matter).
-  let lastTouch = { at: 0, seenAt: epochNow() };
+  const leader = new LeaderWatch(Math.max(LEADER_SILENT_BEATS * o.heartbeatMs, LEADER_SILENT_MIN_MS));
   for (;;) {
     throwIfAborted(o.signal);
     const run = (await store.op((c) => c.findOne({ _id: runId(o.run) }))) as RunDoc | null;
     if (!run) throw new UserError(`run "${o.run}" was dropped before it started`);
-    const touched = run.touchedAt.getTime();
-    if (touched !== lastTouch.at) lastTouch = { at: touched, seenAt: epochNow() };
-    else if (run.state === 'joining' && epochNow() - lastTouch.seenAt > Math.max(LEADER_SILENT_BEATS * o.heartbeatMs, LEADER_SILENT_MIN_MS)) {
-      throw new UserError(`the first agent of run "${o.run}" stopped before the run started (agent ${run.leader}, no sign of it for ${Math.round((epochNow() - lastTouch.seenAt) / 1000)} s)`);
+    const silentMs = leader.silentMs(run);
+    if (run.state === 'joining' && leader.gone(silentMs)) {
+      throw new UserError(`the first agent of run "${o.run}" stopped before the run started (agent ${run.leader}, no sign of it for ${Math.round(silentMs / 1000)} s)`);
     }
     if (run.state !== 'joining' && run.startAtServer !== undefined) {
       if (!run.started?.includes(o.agent)) {
@@ -87,6 +84,65 @@ async function follow(store: ControlStore, o: BarrierOptions): Promise<AgreedSta
       return { startAt: run.startAtServer - o.offsetMs, started: run.started };
     }
     await sleep(POLL_MS);
+  }
+}
+
+/** How long a follower waits for the data set however alive the first agent is: then it is loaded beforehand. */
+export const DATA_WAIT_MAX_MS = 60 * 60_000;
+
+/**
+ * A follower waits for the first agent to check (and if need be load) the data set. The first agent
+ * touches the run at every beat meanwhile (`keepTouched`): one that stops for LEADER_SILENT_BEATS
+ * beats is gone; a load that takes longer than `maxMs` is refused too (load it first with `ticker load`).
+ */
+export async function awaitData(
+  store: ControlStore,
+  o: { run: string; heartbeatMs: number; maxMs?: number; signal?: AbortSignal },
+): Promise<void> {
+  const leader = new LeaderWatch(LEADER_SILENT_BEATS * o.heartbeatMs);
+  const maxMs = o.maxMs ?? DATA_WAIT_MAX_MS;
+  const since = epochNow();
+  for (;;) {
+    throwIfAborted(o.signal);
+    const run = (await store.op((c) => c.findOne({ _id: runId(o.run) }))) as RunDoc | null;
+    if (!run) throw new UserError(`run "${o.run}" was dropped before it started`);
+    if (run.dataReady) return;
+    const silentMs = leader.silentMs(run);
+    if (leader.gone(silentMs)) {
+      throw new UserError(`the first agent of run "${o.run}" stopped while preparing the data set (agent ${run.leader}, no sign of it for ${Math.round(silentMs / 1000)} s)`);
+    }
+    if (epochNow() - since > maxMs) {
+      throw new UserError(`the first agent of run "${o.run}" did not have the data set ready within ${Math.round(maxMs / 60_000)} min: load it beforehand (\`ticker load\`) and start again`);
+    }
+    await sleep(POLL_MS);
+  }
+}
+
+/** While the first agent is busy before the barrier (the data set), it touches the run at every beat. */
+export function keepTouched(store: ControlStore, run: string, heartbeatMs: number): () => void {
+  const timer = setInterval(() => {
+    void store.op((c) => c.updateOne({ _id: runId(run) }, { $currentDate: { touchedAt: true } })).catch(() => undefined);
+  }, heartbeatMs);
+  return () => clearInterval(timer);
+}
+
+/**
+ * A follower's view of the first agent: its touches of the run, compared on this machine's clock only,
+ * so skewed clocks never make a live leader look gone.
+ */
+class LeaderWatch {
+  private last = { at: Number.NaN, seenAt: epochNow() };
+  constructor(private readonly silentLimitMs: number) {}
+
+  /** ms since the run's touch last moved */
+  silentMs(run: RunDoc): number {
+    const touched = run.touchedAt.getTime();
+    if (touched !== this.last.at) this.last = { at: touched, seenAt: epochNow() };
+    return epochNow() - this.last.seenAt;
+  }
+
+  gone(silentMs: number): boolean {
+    return silentMs > this.silentLimitMs;
   }
 }
 

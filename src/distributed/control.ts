@@ -7,10 +7,14 @@
 import { Binary, type Collection, type Document, type MongoClient } from 'mongodb';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { epochNow } from '../mutate/timer.js';
+import { formatDuration } from '../util/duration.js';
+import { UserError } from '../util/errors.js';
 import type { AgreedConfig } from './config.js';
 
 export const DEFAULT_CONTROL_DB = 'ticker_control';
 export const CONTROL_COLLECTION = 'runs';
+/** The longest one control operation may take (a result upload is a few MB at most). */
+export const CONTROL_OP_TIMEOUT_MS = 60_000;
 
 export type RunState = 'joining' | 'started' | 'done';
 export type AgentState = 'joined' | 'ready' | 'running' | 'done' | 'failed';
@@ -35,6 +39,8 @@ export interface RunDoc {
   windowStartServer?: number;
   /** the agents the run started with */
   started?: number[];
+  /** heartbeat counters by agent index, bumped by each agent while it runs */
+  beats?: Record<string, number>;
 }
 
 export interface AgentDoc {
@@ -45,7 +51,6 @@ export interface AgentDoc {
   host: string;
   pid: number;
   state: AgentState;
-  beats: number;
   registeredAt: Date;
   error?: string;
 }
@@ -91,14 +96,27 @@ export class ControlStore {
   /** epoch ms of each operation, to count those inside the measured window */
   private readonly opTimes: number[] = [];
 
-  constructor(client: MongoClient, readonly dbName: string = DEFAULT_CONTROL_DB) {
+  constructor(client: MongoClient, readonly dbName: string = DEFAULT_CONTROL_DB, private readonly opTimeoutMs = CONTROL_OP_TIMEOUT_MS) {
     this.collection = client.db(dbName).collection<ControlDoc>(CONTROL_COLLECTION);
   }
 
-  /** Runs one control operation, counted. */
+  /**
+   * Runs one control operation, counted, and bounded: a deployment that stops answering ends the agent
+   * with one line instead of leaving it waiting (the driver's own timeouts do not cover a stalled reply).
+   */
   async op<T>(run: (c: Collection<ControlDoc>) => Promise<T>): Promise<T> {
     this.opTimes.push(epochNow());
-    return run(this.collection);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new UserError(
+        `the control database ${this.dbName} did not answer within ${formatDuration(this.opTimeoutMs)}: is the deployment under test up?`,
+      )), this.opTimeoutMs);
+    });
+    try {
+      return await Promise.race([run(this.collection), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   get ops(): number {

@@ -1,10 +1,12 @@
 /**
- * Heartbeats while a run is on: each agent bumps a counter in its own document and reads the others'.
+ * Heartbeats while a run is on: each agent bumps its counter in the run document and gets every agent's
+ * counter back in the same operation (one control operation per beat: the traffic while measuring).
  * A counter that stops moving for MISSING_AFTER_BEATS of this agent's beats marks that agent missing:
- * no clocks are compared, so skewed machines never look dead. Two control operations per beat.
+ * no clocks are compared, so skewed machines never look dead. The agents' own documents (done, failed
+ * and why) are read only when a counter has stood still for a beat, i.e. at the end or when one fails.
  */
 import { epochNow } from './time.js';
-import { agentId, type AgentDoc, type AgentState, type ControlStore } from './control.js';
+import { runId, type AgentDoc, type AgentState, type ControlStore, type RunDoc } from './control.js';
 
 export const MISSING_AFTER_BEATS = 3;
 
@@ -19,7 +21,6 @@ export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
   private readonly seen = new Map<number, { beats: number; at: number; state: AgentState }>();
   private readonly missingAgents = new Map<number, MissingAgent>();
-  private state: AgentState = 'running';
   private beating: Promise<void> = Promise.resolve();
   errors = 0;
 
@@ -40,10 +41,10 @@ export class Heartbeat {
     }, this.intervalMs);
   }
 
-  async stop(state: AgentState): Promise<void> {
+  /** Stops beating (the agent's final state is written to its own document by the caller). */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.state = state;
     await this.beating.catch(() => undefined);
   }
 
@@ -57,21 +58,32 @@ export class Heartbeat {
   }
 
   private async beat(): Promise<void> {
-    await this.store.op((c) => c.updateOne({ _id: agentId(this.run, this.agent) }, { $inc: { beats: 1 }, $set: { state: this.state } }));
-    const agents = await this.store.op((c) =>
-      c.find({ kind: 'agent', run: this.run }).project<Pick<AgentDoc, 'agent' | 'beats' | 'state' | 'error'>>({ agent: 1, beats: 1, state: 1, error: 1 }).toArray(),
-    );
+    const run = (await this.store.op((c) => c.findOneAndUpdate(
+      { _id: runId(this.run) },
+      { $inc: { [`beats.${this.agent}`]: 1 } },
+      { returnDocument: 'after', projection: { beats: 1 } },
+    ))) as Pick<RunDoc, 'beats'> | null;
+    const beats = run?.beats ?? {};
     const now = epochNow();
-    const byIndex = new Map(agents.map((a) => [a.agent, a]));
+    const still: number[] = [];
     for (const [index, last] of this.seen) {
-      const doc = byIndex.get(index);
-      if (doc && (doc.beats !== last.beats || doc.state !== last.state)) {
-        this.seen.set(index, { beats: doc.beats, at: now, state: doc.state });
-        if (doc.state === 'failed') this.markMissing(index, last.at, `failed: ${doc.error ?? 'unknown error'}`);
-        continue;
-      }
       if (last.state === 'done' || this.missingAgents.has(index)) continue;
-      if (now - last.at > MISSING_AFTER_BEATS * this.intervalMs) {
+      const count = beats[String(index)] ?? 0;
+      if (count !== last.beats) this.seen.set(index, { ...last, beats: count, at: now });
+      else if (now - last.at >= this.intervalMs) still.push(index);
+    }
+    if (still.length === 0) return;
+    // Someone has stopped: done, failed (and why), or gone. Only now are the agents' documents read.
+    const docs = await this.store.op((c) =>
+      c.find({ kind: 'agent', run: this.run, agent: { $in: still } }).project<Pick<AgentDoc, 'agent' | 'state' | 'error'>>({ agent: 1, state: 1, error: 1 }).toArray(),
+    );
+    const byIndex = new Map(docs.map((d) => [d.agent, d]));
+    for (const index of still) {
+      const last = this.seen.get(index)!;
+      const doc = byIndex.get(index);
+      if (doc?.state === 'done') this.seen.set(index, { ...last, state: 'done' });
+      else if (doc?.state === 'failed') this.markMissing(index, last.at, `failed: ${doc.error ?? 'unknown error'}`);
+      else if (now - last.at > MISSING_AFTER_BEATS * this.intervalMs) {
         this.markMissing(index, last.at, doc ? `stopped beating (no heartbeat for ${Math.round((now - last.at) / 1000)} s)` : 'its registration disappeared');
       }
     }

@@ -82,7 +82,7 @@ async function claimIndex(store: ControlStore, run: string, agents: number, want
   const candidates = wanted !== undefined ? [wanted] : Array.from({ length: agents }, (_, i) => i);
   for (const agent of candidates) {
     const doc: AgentDoc = {
-      _id: agentId(run, agent), kind: 'agent', run, agent, host: hostname(), pid: process.pid, state: 'joined', beats: 0,
+      _id: agentId(run, agent), kind: 'agent', run, agent, host: hostname(), pid: process.pid, state: 'joined',
       registeredAt: new Date(),
     };
     try {

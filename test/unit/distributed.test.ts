@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkShareable, configMismatch, shareOf, type AgreedConfig } from '../../src/distributed/config.js';
-import { badRunName } from '../../src/distributed/control.js';
+import { MongoClient } from 'mongodb';
+import { badRunName, ControlStore } from '../../src/distributed/control.js';
+import { UserError } from '../../src/util/errors.js';
 import { ListenerReceipts, WriteLedger, WriteState } from '../../src/measure/audit.js';
 import { summarizeEncoded } from '../../src/measure/histograms.js';
 import { ListenerGroupRecorder, type ChangeEventLike } from '../../src/measure/recorder.js';
@@ -33,6 +35,19 @@ describe('distributed config', () => {
     assert.throws(() => checkShareable({ ...config, listeners: 2 }), /--listeners 2 is fewer than --agents 3/);
     assert.equal(badRunName('nightly-1.a_b'), undefined);
     for (const bad of ['', '-x', 'a/b', 'a b', 'x'.repeat(65), '$where']) assert.ok(badRunName(bad), bad);
+  });
+});
+
+describe('control operations', () => {
+  it('a control operation that never answers ends in one line naming the control database', async () => {
+    // Never connected: the operation is a promise that does not settle, as a reply that never comes.
+    const client = new MongoClient('mongodb://127.0.0.1:9');
+    const store = new ControlStore(client, 'ticker_control', 50);
+    await assert.rejects(store.op(() => new Promise<never>(() => undefined)), (e: Error) =>
+      e instanceof UserError && /^the control database ticker_control did not answer within 50ms: is the deployment under test up\?$/.test(e.message));
+    assert.equal(store.ops, 1, 'counted like any other');
+    assert.equal(await store.op(async () => 7), 7);
+    await client.close();
   });
 });
 
