@@ -7,6 +7,7 @@ import { Catalog, validateNames } from './storage/catalog.js';
 import type { Collection, CollectionOptions, IndexSpec } from './storage/collection.js';
 import { cloneDocument, idKey, withIdFirst } from './storage/document.js';
 import { compileFilter, exactIdOf, type QueryOptions } from './storage/query.js';
+import { checkValidationOptions, validateWrite } from './storage/validation.js';
 import { applyUpdate, describeUpdate, isReplacement, type UpdateSpec } from './storage/update.js';
 
 export interface UpdateStatement {
@@ -17,6 +18,8 @@ export interface UpdateStatement {
   arrayFilters?: Document[];
   /** The statement's collation and the command's `let` variables. */
   query?: QueryOptions;
+  /** The command's bypassDocumentValidation. */
+  bypassValidation?: boolean;
 }
 
 /** The parts a DataNode works on; a transaction passes its own (a view of the catalog, a log of its writes). */
@@ -154,16 +157,18 @@ export class DataNode {
 
   createCollection(db: string, coll: string, options: CollectionOptions): void {
     validateNames(db, coll);
+    checkValidationOptions(options);
     if (this.catalog.get(db, coll)) throw new CommandError(ErrorCode.NamespaceExists, `Collection ${db}.${coll} already exists.`);
     this.ensureCollection(db, coll, options);
   }
 
-  insert(db: string, coll: string, doc: Document): void {
+  insert(db: string, coll: string, doc: Document, bypassValidation = false): void {
     const collection = this.ensureCollection(db, coll);
     const stored = withIdFirst(doc);
     if (stored._id === undefined || Array.isArray(stored._id)) throw new CommandError(ErrorCode.BadValue, `can't use an array for _id`);
     if (hasDollarField(stored._id)) throw new CommandError(53, `_id fields may not contain '$'-prefixed fields: ${Object.keys(stored._id as Document).find((k) => k.startsWith('$'))} is not valid for storage.`, [], { codeName: 'InvalidIdField' });
     if (this.transactionLocks.size !== 0) this.checkUnlocked(collection, stored._id);
+    if (collection.validation !== undefined && !bypassValidation) validateWrite(collection.validation, stored);
     collection.insert(stored);
     // The hot path of every load: the entry is built directly (no spread) and shares the wall-clock Date.
     this.oplog.append({ ts: this.clock.tick(), wallTime: this.wallTime(), op: 'insert', db, coll, collectionUUID: collection.uuid, documentKey: { _id: stored._id }, postImage: stored });
@@ -194,18 +199,19 @@ export class DataNode {
     let nModified = 0;
     for (const before of targets) {
       const after = applyUpdate(before, stmt.u, stmt.arrayFilters, stmt.query?.variables);
-      if (this.writeNewVersion(existing!, before, after, isReplacement(stmt.u) ? 'replace' : 'update', stmt.u)) nModified++;
+      if (this.writeNewVersion(existing!, before, after, isReplacement(stmt.u) ? 'replace' : 'update', stmt.u, stmt.bypassValidation)) nModified++;
     }
     return { n: targets.length, nModified };
   }
 
   /** Stores `after` in place of `before`; false when nothing changed (MongoDB then writes no oplog entry). */
-  writeNewVersion(collection: Collection, before: Document, after: Document, op: 'update' | 'replace', spec?: UpdateSpec): boolean {
+  writeNewVersion(collection: Collection, before: Document, after: Document, op: 'update' | 'replace', spec?: UpdateSpec, bypassValidation = false): boolean {
     const description = describeUpdate(before, after, spec);
     const unchanged = Object.keys(description.updatedFields).length === 0 && description.removedFields.length === 0
       && description.truncatedArrays.length === 0 && Object.keys(before).join() === Object.keys(after).join();
     if (unchanged) return false;
     if (BSON.calculateObjectSize(after) > MAX_BSON_OBJECT_SIZE) throw new CommandError(17419, `Resulting document after update is larger than ${MAX_BSON_OBJECT_SIZE}`);
+    if (collection.validation !== undefined && !bypassValidation) validateWrite(collection.validation, after, before);
     if (this.transactionLocks.size !== 0) this.checkUnlocked(collection, before._id);
     collection.replace(before, after);
     const keepImages = collection.prePostImages;
@@ -237,7 +243,7 @@ export class DataNode {
     }
     const stored = withIdFirst(doc);
     if (BSON.calculateObjectSize(stored) > MAX_BSON_OBJECT_SIZE) throw new CommandError(17420, `Document to upsert is larger than ${MAX_BSON_OBJECT_SIZE}`);
-    this.insert(db, coll, stored);
+    this.insert(db, coll, stored, stmt.bypassValidation);
     return { n: 1, nModified: 0, upserted: stored._id };
   }
 
@@ -335,6 +341,7 @@ export class DataNode {
   collMod(db: string, coll: string, changes: CollectionOptions): void {
     const collection = this.catalog.get(db, coll);
     if (!collection) throw new CommandError(ErrorCode.NamespaceNotFound, `ns does not exist: ${db}.${coll}`);
+    checkValidationOptions(changes);
     const old = { ...collection.options };
     collection.options = { ...collection.options, ...changes };
     this.log({ op: 'modify', db, coll, collectionUUID: collection.uuid, operationDescription: { ...changes }, preImage: old });

@@ -1,4 +1,5 @@
 import { refuseView } from './views.js';
+import { validateWrite } from '../storage/validation.js';
 import type { Document } from 'bson';
 import type { DataNode } from '../data-node.js';
 import { CommandError, ErrorCode } from '../errors.js';
@@ -38,31 +39,37 @@ function target(spec: unknown, db: string, stage: string): { db: string; coll: s
 }
 
 /** Writes the documents `$out` or `$merge` asks for. */
-export function writeOutput(node: DataNode, db: string, output: OutputStage, docs: Document[]): void {
-  if (output.kind === '$out') return writeOut(node, target(output.spec, db, '$out'), docs);
+export function writeOutput(node: DataNode, db: string, output: OutputStage, docs: Document[], bypassValidation = false): void {
+  if (output.kind === '$out') return writeOut(node, target(output.spec, db, '$out'), docs, bypassValidation);
   const spec = typeof output.spec === 'string' ? { into: output.spec } : (output.spec as Document);
   if (!spec || typeof spec !== 'object') throw new CommandError(ErrorCode.TypeMismatch, '$merge requires a string or an object argument');
-  return writeMerge(node, target(spec.into, db, '$merge'), spec, docs);
+  return writeMerge(node, target(spec.into, db, '$merge'), spec, docs, bypassValidation);
 }
 
-/** `$out`: the target holds exactly the pipeline's documents (a duplicate `_id` fails the whole stage). */
-function writeOut(node: DataNode, to: { db: string; coll: string }, docs: Document[]): void {
+/**
+ * `$out`: the target holds exactly the pipeline's documents, keeping its options (validator) and indexes, as
+ * mongod's rename over it does; a duplicate `_id` or a document its validator refuses fails the whole stage.
+ */
+function writeOut(node: DataNode, to: { db: string; coll: string }, docs: Document[], bypassValidation: boolean): void {
   refuseView(node.catalog, to.db, to.coll);
+  const previous = node.catalog.get(to.db, to.coll);
   const seen: unknown[] = [];
   for (const doc of docs) {
     if (seen.some((id) => sameValue(id, doc._id))) throw duplicateKey(`${to.db}.${to.coll}`, '_id_', { _id: 1 }, { _id: doc._id });
     seen.push(doc._id);
+    if (previous?.validation && !bypassValidation) validateWrite(previous.validation, doc);
   }
   node.dropCollection(to.db, to.coll);
-  node.ensureCollection(to.db, to.coll);
-  for (const doc of docs) node.insert(to.db, to.coll, doc);
+  const created = node.ensureCollection(to.db, to.coll, previous ? { ...previous.options } : undefined);
+  if (previous) created.indexes.splice(0, created.indexes.length, ...previous.indexes);
+  for (const doc of docs) node.insert(to.db, to.coll, doc, true);
 }
 
 const WHEN_MATCHED = new Set(['replace', 'keepExisting', 'merge', 'fail']);
 const WHEN_NOT_MATCHED = new Set(['insert', 'discard', 'fail']);
 
 /** `$merge`: each document matched on `on` (default `_id`) to the target, then replaced, merged, kept, or inserted. */
-function writeMerge(node: DataNode, to: { db: string; coll: string }, spec: Document, docs: Document[]): void {
+function writeMerge(node: DataNode, to: { db: string; coll: string }, spec: Document, docs: Document[], bypassValidation: boolean): void {
   refuseView(node.catalog, to.db, to.coll);
   const on: string[] = spec.on === undefined ? ['_id'] : Array.isArray(spec.on) ? spec.on : [spec.on];
   const whenMatched = spec.whenMatched ?? 'merge';
@@ -75,7 +82,7 @@ function writeMerge(node: DataNode, to: { db: string; coll: string }, spec: Docu
     if (!existing) {
       if (whenNotMatched === 'discard') continue;
       if (whenNotMatched === 'fail') throw new CommandError(13113, "$merge could not find a matching document in the target collection for at least one document in the source collection", [], { codeName: 'MergeStageNoMatchingDocument' });
-      node.insert(to.db, to.coll, doc);
+      node.insert(to.db, to.coll, doc, bypassValidation);
       continue;
     }
     if (whenMatched === 'keepExisting') continue;
@@ -86,6 +93,6 @@ function writeMerge(node: DataNode, to: { db: string; coll: string }, spec: Docu
     const after = whenMatched === 'replace' ? { ...doc, _id: existing._id }
       : Array.isArray(whenMatched) ? applyUpdate(existing, whenMatched, undefined, { new: doc, ...(spec.let ?? {}) })
         : { ...existing, ...doc, _id: existing._id };
-    node.writeNewVersion(collection, existing, after, whenMatched === 'replace' ? 'replace' : 'update');
+    node.writeNewVersion(collection, existing, after, whenMatched === 'replace' ? 'replace' : 'update', undefined, bypassValidation);
   }
 }

@@ -50,7 +50,7 @@ function aggregate(cmd: Document, ctx: CommandContext): Document | Promise<Docum
   return runPipelineInSlices(source, rest, ctx.deadline, { collectionResolver: resolver, ...queryOptionsOf(cmd) })
     .then((docs) => {
       if (!output) return firstBatch(ctx, ns, docs, cmd.cursor?.batchSize);
-      writeOutput(ctx.node, ctx.db, output, docs);
+      writeOutput(ctx.node, ctx.db, output, docs, cmd.bypassDocumentValidation === true);
       return firstBatch(ctx, ns, [], cmd.cursor?.batchSize);
     });
 }

@@ -79,9 +79,10 @@ function insert(cmd: Document, ctx: CommandContext): Document | Promise<Document
   const docs = statementsOf(cmd, 'documents');
   let n = 0;
   const tooLarge = oversizedDocumentTest(cmd);
+  const bypass = cmd.bypassDocumentValidation === true;
   const one = (doc: Document, index: number) => {
     if (tooLarge?.(doc)) throw new CommandError(10334, `object to insert too large. size in bytes: ${BSON.calculateObjectSize(doc)}, max size: ${MAX_BSON_OBJECT_SIZE}`);
-    runStatement(ctx, index, () => ctx.node.insert(ctx.db, coll, doc));
+    runStatement(ctx, index, () => ctx.node.insert(ctx.db, coll, doc, bypass));
     n++;
   };
   // Few documents: applied in one go (the hot path of single inserts has no slicing at all).
@@ -117,7 +118,7 @@ async function update(cmd: Document, ctx: CommandContext): Promise<Document> {
   const errors = await eachStatementInSlices(updates, cmd.ordered !== false, async (stmt, index) => {
     if (stmt.q === undefined || stmt.u === undefined) throw new CommandError(ErrorCode.FailedToParse, "BSON field 'update.updates.q' is missing but a required field");
     checkHint(ctx, coll, stmt.hint);
-    const statement = { ...stmt, query: queryOptionsOf(cmd, stmt.collation) } as never;
+    const statement = { ...stmt, query: queryOptionsOf(cmd, stmt.collation), bypassValidation: cmd.bypassDocumentValidation === true } as never;
     const outcome = await runStatement(ctx, index, () => updateInSlices(ctx.node, ctx.db, coll, statement, ctx.deadline, inTransaction(cmd)));
     n += outcome.n;
     nModified += outcome.nModified;
@@ -177,12 +178,12 @@ async function findAndModifyOnce(cmd: Document, ctx: CommandContext): Promise<Do
   if (cmd.update === undefined) throw new CommandError(ErrorCode.FailedToParse, 'Either an update or remove=true must be specified');
   if (!target) {
     if (!cmd.upsert) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
-    const outcome = ctx.node.update(ctx.db, coll, { q: cmd.query ?? {}, u: cmd.update, upsert: true, arrayFilters: cmd.arrayFilters, query });
+    const outcome = ctx.node.update(ctx.db, coll, { q: cmd.query ?? {}, u: cmd.update, upsert: true, arrayFilters: cmd.arrayFilters, query, bypassValidation: cmd.bypassDocumentValidation === true });
     const created = ctx.node.catalog.get(ctx.db, coll)!.get(outcome.upserted);
     return { lastErrorObject: { n: 1, updatedExisting: false, upserted: outcome.upserted }, value: cmd.new ? project(created ?? null) : null, ok: 1 };
   }
   const after = applyUpdate(target, isReplacement(cmd.update) ? withIdFirst({ ...cmd.update, _id: target._id }) : cmd.update, cmd.arrayFilters, query?.variables);
-  ctx.node.writeNewVersion(collection!, target, after, isReplacement(cmd.update) ? 'replace' : 'update', cmd.update);
+  ctx.node.writeNewVersion(collection!, target, after, isReplacement(cmd.update) ? 'replace' : 'update', cmd.update, cmd.bypassDocumentValidation === true);
   return { lastErrorObject: { n: 1, updatedExisting: true }, value: project(cmd.new ? after : target), ok: 1 };
 }
 

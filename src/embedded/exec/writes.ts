@@ -26,7 +26,7 @@ export async function updateInSlices(node: DataNode, db: string, coll: string, s
     if (!current || (current !== target && !test(current))) continue;
     n++;
     const after = applyUpdate(current, stmt.u, stmt.arrayFilters, stmt.query?.variables);
-    if (node.writeNewVersion(collection, current, after, isReplacement(stmt.u) ? 'replace' : 'update', stmt.u)) nModified++;
+    if (node.writeNewVersion(collection, current, after, isReplacement(stmt.u) ? 'replace' : 'update', stmt.u, stmt.bypassValidation)) nModified++;
   }
   return { n, nModified };
 }

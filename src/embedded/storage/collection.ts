@@ -1,6 +1,7 @@
 import { Binary, UUID, type Document } from 'bson';
 import { CommandError, ErrorCode } from '../errors.js';
 import { idKey } from './document.js';
+import { compileValidation, type Validation } from './validation.js';
 
 export interface IndexSpec {
   v: number;
@@ -21,11 +22,26 @@ export class Collection {
   readonly indexes: IndexSpec[] = [{ v: 2, key: { _id: 1 }, name: '_id_' }];
   readonly uuid: Binary = new UUID().toBinary();
 
+  /** The validator in force (undefined: none); recompiled whenever the options change. */
+  validation: Validation | undefined;
+  private currentOptions: CollectionOptions = {};
+
   constructor(
     readonly db: string,
     readonly name: string,
-    public options: CollectionOptions = {},
-  ) {}
+    options: CollectionOptions = {},
+  ) {
+    this.options = options;
+  }
+
+  get options(): CollectionOptions {
+    return this.currentOptions;
+  }
+
+  set options(options: CollectionOptions) {
+    this.currentOptions = options;
+    this.validation = compileValidation(options);
+  }
 
   get ns(): string {
     return `${this.db}.${this.name}`;

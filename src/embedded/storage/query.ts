@@ -4,6 +4,7 @@ import { Context } from 'mingo/core';
 import { LINEAR_EXPRESSION_OPERATORS, LINEAR_QUERY_OPERATORS } from './regex-operators.js';
 import { linearFilter, linearPipeline } from './regex-rewrite.js';
 import { mingoError } from './mingo-errors.js';
+import { checkSchema, satisfies } from './json-schema.js';
 import { COLLATION_QUERY_OPERATORS, collatedFilter, collatedPipeline, type CollationSpec } from './collation.js';
 
 export { mingoError };
@@ -12,6 +13,10 @@ export { mingoError };
 // RE2 through our operators (regex-rewrite.ts puts every regex of a filter or pipeline behind them).
 export const MINGO_OPTIONS = {
   idKey: '_id',
+  jsonSchemaValidator: (schema: Document) => {
+    checkSchema(schema);
+    return (value: unknown) => satisfies(schema, value);
+  },
   scriptEnabled: false,
   useStrictMode: true,
   context: Context.init({ query: { ...LINEAR_QUERY_OPERATORS, ...COLLATION_QUERY_OPERATORS }, expression: LINEAR_EXPRESSION_OPERATORS }),
