@@ -6,7 +6,7 @@ import { AGAINST_REAL_DEPLOYMENT, dropSpecDatabases, FOLDERS, startTarget, type 
  * Runs the unified-format spec tests of ../shared/conformance against the embedded server (replica set and
  * sharded cluster) or MONGODB_URI, and prints per folder and file passed / failed / skipped, with the
  * reason for every skip and failure, then one table per folder (`--markdown`: the README's table).
- * Usage: npx tsc -p . && node dist/scripts/conformance-summary.js [--verbose] [--markdown]
+ * Usage: npx tsc -p . && node dist/scripts/conformance-summary.js [--verbose] [--errors] [--markdown]
  *          [--mode replicaset|sharded] [--folder crud[,sessions]] [file-substring]
  */
 const args = process.argv.slice(2);
@@ -16,6 +16,8 @@ const option = (name: string) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const verbose = flag('verbose');
+/** Also the real error of each known failure (to check its listed reason still holds). */
+const errors = flag('errors');
 const markdown = flag('markdown');
 const valued = new Set([args.indexOf('--mode') + 1, args.indexOf('--folder') + 1].filter((i) => i > 0));
 const only = args.find((a, i) => !a.startsWith('--') && !valued.has(i));
@@ -74,7 +76,7 @@ function count(t: Tally, outcome: Outcome, lines: string[], folder: Folder, file
     const known = AGAINST_REAL_DEPLOYMENT ? undefined : knownFailure(folder, file, test, mode);
     if (known) t.todo++;
     lines.push(`    ${known ? 'TODO' : 'FAIL'}  ${test} — ${known ?? outcome.error.split('\n')[0]}`);
-    if (verbose && !known) lines.push(`          ${outcome.error}`);
+    if ((verbose && !known) || (errors && known)) lines.push(`          ${outcome.error}`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { BSON, type Document, type Timestamp } from 'bson';
+import { BSON, type Binary, type Document, type Timestamp } from 'bson';
 import { MAX_BSON_OBJECT_SIZE } from './wire/opcodes.js';
 import { LogicalClock } from './clock.js';
 import { CommandError, ErrorCode } from './errors.js';
@@ -138,6 +138,14 @@ export class DataNode {
     const now = Date.now();
     if (now !== this.lastWallTime.getTime()) this.lastWallTime = new Date(now);
     return this.lastWallTime;
+  }
+
+  /**
+   * The primary shard's record of a shardCollection (mongod logs it as a no-op whose o2 holds the command's
+   * options; change streams show it as a `shardCollection` event under showExpandedEvents).
+   */
+  logShardCollection(db: string, coll: string, collectionUUID: Binary, operationDescription: Document): Timestamp {
+    return this.log({ op: 'shardCollection', db, coll, collectionUUID, operationDescription });
   }
 
   /** A no-op that only moves this node's clock (MongoDB's periodic no-op writer does the same). */

@@ -221,6 +221,35 @@ describe('embedded sharded cluster: change streams through the router', () => {
     assert.deepEqual(resumed.received.map((r) => r.event._id), events.slice(40).map((e) => e._id));
   });
 
+  it('reports shardCollection (after the hashed index it builds) only under showExpandedEvents, and resumes after it', async () => {
+    const db = client.db('cs');
+    await db.createCollection('tobeSharded');
+    const expanded = db.collection('tobeSharded').watch([], { showExpandedEvents: true, maxAwaitTimeMS: 100 });
+    const plain = db.collection('tobeSharded').watch([], { maxAwaitTimeMS: 100 });
+    await Promise.all([expanded.tryNext(), plain.tryNext()]); // both cursors open before the command
+    await client.db('admin').command({ shardCollection: 'cs.tobeSharded', key: { _id: 'hashed' }, numInitialChunks: 6 });
+    const first = await expanded.next();
+    assert.equal(first.operationType, 'createIndexes');
+    const sharded = (await expanded.next()) as unknown as Document;
+    assert.equal(sharded.operationType, 'shardCollection');
+    assert.deepEqual(sharded.ns, { db: 'cs', coll: 'tobeSharded' });
+    const info = (await db.listCollections({ name: 'tobeSharded' }).toArray())[0] as Document;
+    assert.ok(sharded.collectionUUID.equals(info.info.uuid));
+    assert.deepEqual(Object.keys(sharded.operationDescription), ['shardKey', 'unique', 'numInitialChunks', 'presplitHashedZones']);
+    assert.deepEqual(sharded.operationDescription.shardKey, { _id: 'hashed' });
+    assert.equal(sharded.operationDescription.unique, false);
+    assert.equal(Number(sharded.operationDescription.numInitialChunks), 6);
+    // Sharding it again with the same key is not a new event.
+    await client.db('admin').command({ shardCollection: 'cs.tobeSharded', key: { _id: 'hashed' } });
+    await db.collection('tobeSharded').insertOne({ _id: 1 } as Document);
+    assert.equal((await expanded.next()).operationType, 'insert');
+    assert.equal((await plain.next()).operationType, 'insert', 'without showExpandedEvents only the insert is seen');
+    await Promise.all([expanded.close(), plain.close()]);
+    const resumed = db.collection('tobeSharded').watch([], { showExpandedEvents: true, resumeAfter: sharded._id });
+    assert.equal((await resumed.next()).operationType, 'insert');
+    await resumed.close();
+  });
+
   it('returns a post-batch resume token before any event', async () => {
     const stream = client.db('cs').collection('stocksymbols').watch();
     assert.equal(await stream.tryNext(), null);

@@ -1,4 +1,4 @@
-import { ObjectId, Timestamp, type Binary, type Document } from 'bson';
+import { Long, ObjectId, Timestamp, type Binary, type Document } from 'bson';
 import { compareTimestamps, LogicalClock } from '../clock.js';
 import { DataNode } from '../data-node.js';
 import { CommandError, ErrorCode } from '../errors.js';
@@ -97,7 +97,13 @@ export class ShardingCatalog {
     this.databases.delete(db);
   }
 
-  shardCollection(ns: string, key: Document, unique: boolean): { meta: ShardedCollection; created: boolean } {
+  /**
+   * Shards a collection (creating it on its primary shard if need be). A new sharding is logged on the primary
+   * shard, so change streams with showExpandedEvents see a shardCollection event, with the command's options
+   * as mongos 7.0 reports them: shardKey, unique, numInitialChunks (a long), presplitHashedZones, [collation].
+   */
+  shardCollection(ns: string, key: Document, cmd: Document = {}): { meta: ShardedCollection; created: boolean } {
+    const unique = cmd.unique === true;
     const [db, coll] = splitNs(ns);
     const keys = Object.keys(key ?? {});
     const kind = key?._id;
@@ -122,6 +128,11 @@ export class ShardingCatalog {
       chunks: new ChunkMap(hashed, initialChunks(hashed, database.primary, this.shards.length, empty), now),
     };
     this.collections.set(ns, meta);
+    const description: Document = {
+      shardKey: { _id: kind }, unique, numInitialChunks: Long.fromNumber(Number(cmd.numInitialChunks ?? 0)), presplitHashedZones: cmd.presplitHashedZones === true,
+    };
+    if (cmd.collation !== undefined) description.collation = cmd.collation;
+    primary.logShardCollection(db, coll, collection.uuid as Binary, description);
     return { meta, created: true };
   }
 

@@ -426,7 +426,7 @@ export function routerCommands(rc: RouterContext): CommandTable {
     }),
     shardCollection: admin('shardCollection', (cmd) => {
       const ns = String(cmd.shardCollection);
-      const { meta } = sharding.shardCollection(ns, cmd.key, cmd.unique === true);
+      const { meta } = sharding.shardCollection(ns, cmd.key, cmd);
       return { collectionsharded: ns, collectionUUID: meta.uuid, ok: 1 };
     }),
     split: admin('split', (cmd) => {

@@ -1,6 +1,6 @@
 import { EJSON, type Document } from 'bson';
 import {
-  MongoClient, ReadConcern, ReadPreference, WriteConcern,
+  MongoClient, ReadConcern, ReadPreference, WriteConcern, type MongoClientOptions,
   type CommandFailedEvent, type CommandStartedEvent, type CommandSucceededEvent,
 } from 'mongodb';
 
@@ -48,7 +48,13 @@ export class ClientEntity {
     if (!('heartbeatFrequencyMS' in uriOptions)) uriOptions.heartbeatFrequencyMS = 500;
     const extra = Object.entries(uriOptions).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(typeof v === 'object' ? EJSON.stringify(v) : String(v))}`).join('&');
     const uri = extra ? `${baseUri}${baseUri.includes('?') ? '&' : baseUri.endsWith('/') ? '?' : '/?'}${extra}` : baseUri;
-    const client = new MongoClient(uri, { monitorCommands: true, serverSelectionTimeoutMS: 5000, ...(def.serverApi ? { serverApi: def.serverApi } : {}) });
+    // No ping on connect (as the Node runner: `@@mdb.skipPingOnConnect`, 7.9's `__skipPingOnConnect`): a
+    // client whose readPreference no member of this deployment meets must still be created.
+    // minHeartbeatFrequencyMS 50 (the driver's floor is 500): after a "not primary"/shutdown error the driver
+    // re-checks the server before retrying; the floor only paces that re-check, it changes nothing tested.
+    const client = new MongoClient(uri, {
+      monitorCommands: true, serverSelectionTimeoutMS: 2000, minHeartbeatFrequencyMS: 50, __skipPingOnConnect: true, ...(def.serverApi ? { serverApi: def.serverApi } : {}),
+    } as MongoClientOptions);
     const entity = new ClientEntity(client, def);
     const observe = new Set<string>(def.observeEvents ?? []);
     const ignore = new Set<string>(def.ignoreCommandMonitoringEvents ?? []);

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EJSON, type Document } from 'bson';
-import { MongoClient, type MongoServerError } from 'mongodb';
+import { MongoClient, type ClusterTime, type Collection, type MongoServerError } from 'mongodb';
 import { driverSkip } from './driver-skips.js';
 import { match, MatchError, type MatchContext } from './match.js';
 import { TestRun } from './test-run.js';
@@ -159,6 +159,31 @@ export class UnifiedRunner {
       throw err;
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** killAllSessions, ignoring the codes the Node runner ignores (Interrupted, Unauthorized, CommandNotFound). */
+  async killAllSessions(): Promise<void> {
+    await this.internal.db('admin').command({ killAllSessions: [] }).catch((err) => {
+      if (![11601, 13, 59].includes((err as MongoServerError).code as number)) throw err;
+    });
+  }
+
+  /** The deployment's cluster time now (a ping's $clusterTime). */
+  async clusterTime(): Promise<ClusterTime | undefined> {
+    const ping = await this.internal.db('admin').command({ ping: 1 });
+    return ping.$clusterTime as ClusterTime | undefined;
+  }
+
+  /**
+   * The format's workaround for SERVER-39704, done before every test on a sharded cluster as the Node runner
+   * does: a non-transactional distinct on each collection entity (NamespaceNotFound is fine).
+   */
+  async distinctOnEachCollection(collections: Collection[]): Promise<void> {
+    for (const c of collections) {
+      await this.internal.db(c.dbName).command({ distinct: c.collectionName, key: '_id' }).catch((err) => {
+        if ((err as MongoServerError).code !== 26) throw err;
+      });
     }
   }
 
