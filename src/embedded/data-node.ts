@@ -148,6 +148,14 @@ export class DataNode {
     return this.log({ op: 'shardCollection', db, coll, collectionUUID, operationDescription });
   }
 
+  /**
+   * A view's creation, as mongod 7.0 logs it: a `create` whose description is the view's definition (no
+   * collection UUID); only database and cluster streams with showExpandedEvents report it.
+   */
+  logCreateView(db: string, name: string, definition: Document): Timestamp {
+    return this.log({ op: 'create', db, coll: name, operationDescription: definition, onView: true });
+  }
+
   /** A no-op that only moves this node's clock (MongoDB's periodic no-op writer does the same). */
   noop(): Timestamp {
     return this.log({ op: 'noop', db: 'admin' });

@@ -34,6 +34,8 @@ export interface OplogEntry {
   operationDescription?: Document;
   lsid?: Document;
   txnNumber?: number;
+  /** A DDL entry about a view (its creation): collection-level streams never see it. */
+  onView?: boolean;
 }
 
 /** One reader waiting for the next append (a getMore with nothing to return yet). */

@@ -268,6 +268,27 @@ describe('change streams: scopes and start points', () => {
     }
   });
 
+  it('creating a view is a create event of database streams with showExpandedEvents (its definition, no UUID), not of collection streams', async () => {
+    await writer.db(dbName).createCollection('base');
+    const dbStream = await opened(client.db(dbName).watch([], { showExpandedEvents: true, maxAwaitTimeMS: 100 }));
+    const baseStream = await opened(client.db(dbName).collection('base').watch([], { showExpandedEvents: true, maxAwaitTimeMS: 100 }));
+    try {
+      const pipeline = [{ $match: { a: 2 } }, { $project: { a: 1 } }];
+      await writer.db(dbName).createCollection('view', { viewOn: 'base', pipeline });
+      await writer.db(dbName).collection('base').insertOne({ _id: 7 } as Document);
+      const [created] = (await collect(dbStream, 1)) as Document[];
+      assert.equal(created.operationType, 'create');
+      assert.deepEqual(created.ns, { db: dbName, coll: 'view' });
+      assert.deepEqual(created.operationDescription, { viewOn: 'base', pipeline });
+      assert.equal(created.collectionUUID, undefined);
+      const [first] = (await collect(baseStream, 1)) as Document[];
+      assert.equal(first.operationType, 'insert', 'the base collection stream sees no view event');
+    } finally {
+      await Promise.all([dbStream.close(), baseStream.close()]);
+      await writer.db(dbName).dropDatabase();
+    }
+  });
+
   it('a cluster stream sees every database', async () => {
     const stream = await opened(client.watch([{ $match: { 'ns.db': { $in: [dbName, `${dbName}_2`] } } }], { maxAwaitTimeMS: 100 }));
     try {

@@ -41,6 +41,7 @@ export function eventsFor(entry: OplogEntry, options: EventOptions, catalog: Cat
   const renamedOnto = entry.op === 'rename' && entry.to !== undefined && scopeIncludes(scope, entry.to.db, entry.to.coll);
   if (!scopeIncludes(scope, entry.db, entry.coll) && !renamedOnto) return [];
   if (EXPANDED_ONLY.has(entry.op) && !options.showExpandedEvents) return [];
+  if (entry.onView && scope.kind === 'collection') return [];
 
   const event: Document = {};
   if (entry.op === 'rename') event.to = entry.to; // mongod adds `to` before everything else

@@ -47,6 +47,9 @@ export function createView(cmd: Document, ctx: CommandContext, name: string): vo
   if (catalog.get(ctx.db, name) || catalog.view(ctx.db, name)) throw new CommandError(ErrorCode.NamespaceExists, `Namespace ${ctx.db}.${name} already exists`);
   catalog.viewDefinitions.set(`${ctx.db}.${name}`, definition);
   checkGraph(catalog, ctx.db, name);
+  const logged: Document = { viewOn: definition.viewOn, pipeline: definition.pipeline };
+  if (definition.collation !== undefined) logged.collation = definition.collation;
+  ctx.node.logCreateView(ctx.db, name, logged);
 }
 
 /** `collMod` on a view: a new `viewOn` and `pipeline` (both, as mongod requires). */
