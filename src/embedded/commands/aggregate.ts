@@ -11,6 +11,7 @@ import type { CommandContext, CommandTable } from './context.js';
 import { firstBatch } from './batches.js';
 import { queryOptionsOf } from './query-options.js';
 import { resolveView } from './views.js';
+import { explainAggregateOption } from './explain.js';
 import { resolveHint } from '../exec/plan.js';
 import { splitOutputStage, writeOutput } from './aggregate-output.js';
 import { checkFirstStageOnly, collStatsStageDoc, parseCollStatsStage } from './stats.js';
@@ -31,6 +32,7 @@ function aggregate(cmd: Document, ctx: CommandContext): Document | Promise<Docum
   if (!Array.isArray(pipeline)) throw new CommandError(ErrorCode.TypeMismatch, "'pipeline' option must be specified as an array");
   if (typeof cmd.cursor !== 'object' && !cmd.explain) throw new CommandError(ErrorCode.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
   checkFirstStageOnly(pipeline);
+  if (cmd.explain === true) return explainAggregateOption(cmd, ctx);
   if (pipeline[0]?.$changeStream) {
     if (typeof cmd.aggregate === 'string' && ctx.node.catalog.view(ctx.db, cmd.aggregate)) throw new CommandError(166, '$changeStream is not supported on views.');
     return openChangeStream(cmd, ctx);

@@ -2,6 +2,7 @@ import { aggregateCommands } from './aggregate.js';
 import { catalogCommands } from './catalog.js';
 import type { CommandTable } from './context.js';
 import { crudCommands } from './crud.js';
+import { explainCommands } from './explain.js';
 import { helloCommands } from './hello.js';
 import { statsCommands } from './stats.js';
 import { transactionCommands } from '../transactions/commands.js';
@@ -10,6 +11,7 @@ import { transactionCommands } from '../transactions/commands.js';
 export const mongodCommands: CommandTable = {
   ...helloCommands,
   ...crudCommands,
+  ...explainCommands,
   ...aggregateCommands,
   ...catalogCommands,
   ...statsCommands,

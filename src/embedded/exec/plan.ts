@@ -105,7 +105,7 @@ function topLevelFields(filter: Document | undefined): Set<string> {
 }
 
 /** 1 or -1 when scanning the index forwards or backwards yields the sort order; 0 otherwise. */
-function providesSort(key: Document, sort: Document): 0 | 1 | -1 {
+export function providesSort(key: Document, sort: Document): 0 | 1 | -1 {
   const sortFields = Object.keys(sort);
   const keyFields = Object.keys(key);
   if (sortFields.length > keyFields.length) return 0;

@@ -17,6 +17,7 @@ import type { ShardedCollection } from './chunks.js';
 import { splitNs, type ShardingCatalog } from './cluster.js';
 import { configCollection } from './config-db.js';
 import type { Shard } from './shard.js';
+import { routerExplain } from './explain.js';
 import { RouterChangeStream, type RouterStreamOptions } from './stream.js';
 import { transactionCommands } from '../transactions/commands.js';
 import { snapshotNode } from '../transactions/snapshot.js';
@@ -355,6 +356,13 @@ export function routerCommands(rc: RouterContext): CommandTable {
     findAndModify: findAndModify('findAndModify'),
     findandmodify: findAndModify('findandmodify'),
     aggregate,
+    explain: (cmd, ctx) => {
+      const inner = cmd.explain !== null && typeof cmd.explain === 'object' ? cmd.explain : {};
+      const coll = inner[Object.keys(inner)[0]];
+      const meta = typeof coll === 'string' ? sharding.sharded(ctx.db, coll) : undefined;
+      const holders = meta ? [...meta.chunks.shards] : [sharding.primaryOf(ctx.db)];
+      return routerExplain(cmd, ctx, holders.map((i) => ({ shard: shards[i], connectionString: shardHost(rc, shards[i]), ctx: on(ctx, i) })));
+    },
     create: (cmd, ctx) => catalogCommands.create(cmd, primaryForWrite(ctx)),
     drop: async (cmd, ctx) => {
       const coll = collectionArg(cmd, 'drop');
