@@ -170,9 +170,9 @@ export function stepsChart(rows: readonly StepRow[], vary: StepVariable, slo: re
     ],
     series: [
       { label: 'requested /s', colour: '#868e96', dash: [4, 4] },
-      { label: 'achieved /s', colour: '#2f9e44' },
-      { label: 'p50 ms', colour: '#1971c2', scale: 'y2' },
-      { label: 'p99 ms', colour: '#f08c00', scale: 'y2' },
+      { label: 'achieved /s', colour: '#2f9e44', points: true },
+      { label: 'p50 ms', colour: '#1971c2', scale: 'y2', points: true },
+      { label: 'p99 ms', colour: '#f08c00', scale: 'y2', points: true },
     ],
     lines,
   });

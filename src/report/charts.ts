@@ -14,8 +14,10 @@ export interface ChartSeries {
   /** which y axis: 'y' (left) or 'y2' (right) */
   scale?: 'y' | 'y2';
   dash?: number[];
-  /** draw points only (steps) */
+  /** draw points only */
   pointsOnly?: boolean;
+  /** draw a point at each value as well as the line (each value a measurement, e.g. a step) */
+  points?: boolean;
 }
 
 export interface ChartSpec {
@@ -33,6 +35,8 @@ export interface ChartSpec {
   bands?: { from: number; to: number; colour: string }[];
   /** vertical lines at x values (e.g. where each step of a stepped run begins), labelled at the top */
   marks?: { x: number; label: string }[];
+  /** the x axis's fixed range (e.g. the measured window), else the data's */
+  xRange?: [number, number];
   /** x axis on a log scale (rates that grow by a factor) */
   logX?: boolean;
   /** x values are -log10(1 - p/100): label them as percentiles (90, 99, 99.9, …) */
@@ -80,13 +84,21 @@ function tickerChart(spec) {
   var width = Math.min(1100, Math.max(480, (el.clientWidth || 1000)));
   var series = [spec.ninesX ? { label: spec.xLabel, value: function (u, v) { return v == null ? '' : String(+(100 - 100 / Math.pow(10, v)).toPrecision(6)); } } : { label: spec.xLabel }].concat(spec.series.map(function (s) {
     return { label: s.label, stroke: s.colour, scale: s.scale || 'y', dash: s.dash, width: 1.5,
-      points: s.pointsOnly ? { show: true, size: 7, fill: s.colour } : { show: false },
+      points: s.pointsOnly || s.points ? { show: true, size: 7, fill: s.colour } : { show: false },
       paths: s.pointsOnly ? function () { return null; } : undefined, spanGaps: false };
   }));
   var nines = function (u, vals) { return vals.map(function (v) { return v == null ? '' : String(+(100 - 100 / Math.pow(10, v)).toPrecision(6)); }); };
   var axes = [spec.ninesX ? { label: spec.xLabel, values: nines, incrs: [1] } : { label: spec.xLabel }, { label: spec.yLabel, scale: 'y' }];
   if (spec.y2Label) axes.push({ label: spec.y2Label, scale: 'y2', side: 1, grid: { show: false } });
   var scales = { x: { time: false, distr: spec.logX ? 3 : 1 }, y: { auto: true }, y2: { auto: true } };
+  // the x axis spans xRange: its ends are added as x values without data (zoom and its reset keep working)
+  var data = spec.data;
+  if (spec.xRange && data[0].length > 0) {
+    var xs = data[0], head = spec.xRange[0] < xs[0], tail = spec.xRange[1] > xs[xs.length - 1];
+    data = data.map(function (col, i) {
+      return (head ? [i === 0 ? spec.xRange[0] : null] : []).concat(col, tail ? [i === 0 ? spec.xRange[1] : null] : []);
+    });
+  }
   var drawExtras = function (u) {
     var ctx = u.ctx;
     (spec.bands || []).forEach(function (b) {
@@ -100,26 +112,40 @@ function tickerChart(spec) {
       ctx.save(); ctx.strokeStyle = '#495057'; ctx.setLineDash([2, 3]); ctx.lineWidth = 1;
       ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
       ctx.fillStyle = '#495057'; ctx.font = (12 * (uPlot.pxRatio || 1)) + 'px system-ui, sans-serif';
-      ctx.fillText(m.label, x + 4, u.bbox.top + 14); ctx.restore();
+      ctx.textAlign = 'left'; ctx.textBaseline = 'top';
+      ctx.fillText(m.label, x + 4, u.bbox.top + 16 * (uPlot.pxRatio || 1)); ctx.restore();
     });
     (spec.lines || []).forEach(function (l) {
+      var right = (l.scale || 'y') === 'y2';
       var y = u.valToPos(l.value, l.scale || 'y', true);
-      if (!(y >= u.bbox.top && y <= u.bbox.top + u.bbox.height)) return;
-      ctx.save(); ctx.strokeStyle = l.colour; ctx.setLineDash([6, 4]); ctx.lineWidth = 1.5;
+      var px = uPlot.pxRatio || 1;
+      ctx.save(); ctx.fillStyle = l.colour; ctx.font = (12 * px) + 'px system-ui, sans-serif';
+      ctx.textAlign = right ? 'right' : 'left'; ctx.textBaseline = 'bottom';
+      var tx = right ? u.bbox.left + u.bbox.width - 6 * px : u.bbox.left + 6 * px;
+      if (y < u.bbox.top) {
+        // far above the data: said at the top right, not drawn (stretching the axis to it would flatten the data)
+        ctx.textAlign = 'right'; ctx.textBaseline = 'top';
+        ctx.fillText('\u2191 ' + l.label + ' (above the plot)', u.bbox.left + u.bbox.width - 6 * px, u.bbox.top + 2 * px); ctx.restore(); return;
+      }
+      if (y > u.bbox.top + u.bbox.height) { ctx.restore(); return; }
+      ctx.strokeStyle = l.colour; ctx.setLineDash([6, 4]); ctx.lineWidth = 1.5 * px;
       ctx.beginPath(); ctx.moveTo(u.bbox.left, y); ctx.lineTo(u.bbox.left + u.bbox.width, y); ctx.stroke();
-      ctx.fillStyle = l.colour; ctx.font = (12 * (uPlot.pxRatio || 1)) + 'px system-ui, sans-serif';
-      ctx.fillText(l.label, u.bbox.left + 6, y - 4); ctx.restore();
+      ctx.fillText(l.label, tx, y - 3 * px); ctx.restore();
     });
   };
-  // a limit line stays in view: the axis range includes it
-  (spec.lines || []).forEach(function (l) {
-    var key = l.scale || 'y';
+  // a limit line stays in view when it is near the data (within 4x its top); one far above is named at the top instead
+  // latencies, rates and counts: the y axes start at 0
+  ['y', 'y2'].forEach(function (key) {
+    var limits = (spec.lines || []).filter(function (l) { return (l.scale || 'y') === key; });
     scales[key] = { auto: true, range: function (u, min, max) {
-      var lo = Math.min(min, l.value), hi = Math.max(max, l.value);
-      return [lo > 0 ? 0 : lo, hi * 1.08 || 1];
+      var top = max == null ? 0 : max, lo = min == null ? 0 : Math.min(0, min), hi = top;
+      limits.forEach(function (l) { if (!(top > 0) || l.value <= top * 4) hi = Math.max(hi, l.value); });
+      return [lo, hi * 1.08 || 1];
     } };
   });
-  new uPlot({ width: width, height: spec.height || 300, series: series, axes: axes, scales: scales,
-    cursor: { drag: { x: true, y: false } }, hooks: { draw: [drawExtras] } }, spec.data, el);
+  var plot = new uPlot({ width: width, height: spec.height || 300, series: series, axes: axes, scales: scales,
+    cursor: { drag: { x: true, y: false } }, hooks: { draw: [drawExtras] } }, data, el);
+  // for scripts/check-pages.ts (headless Chromium): every chart drawn, and its data
+  (window.tickerCharts = window.tickerCharts || []).push({ id: spec.id, plot: plot });
 }
 `;

@@ -19,6 +19,7 @@ export interface ComparePage {
 
 const VERDICT_STYLE = `
 td.worse { color: #c92a2a; font-weight: 600; } td.better { color: #2b8a3e; font-weight: 600; } td.noise { color: #555; }
+table.verdicts td:nth-last-child(-n+2), table.verdicts th:nth-last-child(-n+2) { text-align: left; }
 .legend-runs span { display: inline-block; margin-right: 16px; }
 `;
 
@@ -49,7 +50,7 @@ ${page.differences.length > 0 ? `<p class="note"><b>The runs differ in:</b> ${es
 <p class="note">Hover for values; drag across a plot to zoom in, double-click to zoom out.</p>
 ${plots([{ name: 'base', report: base.report }, { name: 'new', report: next.report }])}
 <h2>Verdict per figure</h2>
-<table><tr><th>figure</th><th>base</th><th>new</th><th>delta</th><th>base 95% interval</th><th>new 95% interval</th><th>verdict</th><th>why</th></tr>
+<table class="verdicts"><tr><th>figure</th><th>base</th><th>new</th><th>delta</th><th>base 95% interval</th><th>new 95% interval</th><th>verdict</th><th>why</th></tr>
 ${table}</table>
 <p class="note"><b>Rule.</b> ${escapeXml(page.rule)}</p>
 </body></html>

@@ -19,6 +19,8 @@ export const DEFAULT_MARGIN = 0.1;
 const Z = 1.96;
 /** Histograms whose values are coarser than the HdrHistogram's: a move within the resolution is no move (µs). */
 const RESOLUTION_US: Record<string, number> = { serverSide: 1_000_000 };
+/** a bucket's highest equivalent value lies up to 0.1% above the value (3 significant digits): one tick is no more than this */
+const HDR_PRECISION = 1.01;
 
 export interface ComparisonRow {
   /** a histogram name, or `rate`, `staggers`, `audit` */
@@ -135,7 +137,7 @@ function judgeLatency(
 ): ComparisonRow {
   const b = base[stat];
   const n = next[stat];
-  if (n === b || (Math.abs(n - b) <= resolution && resolution > 0)) {
+  if (n === b || (resolution > 0 && Math.abs(n - b) <= resolution * HDR_PRECISION)) {
     return { histogram, percentile: stat, unit: 'us', base: b, new: n, delta: n - b, ratio: b === 0 ? null : n / b, baseInterval, newInterval, verdict: 'within noise', why: n === b ? 'the same' : `within its ${resolution / 1e6} s resolution` };
   }
   const apart = newInterval[0] > baseInterval[1] || newInterval[1] < baseInterval[0];

@@ -47,7 +47,7 @@ export function distributionChart(runs: readonly NamedRun[], { id = 'distributio
 export function latencyOverTimeChart(runs: readonly NamedRun[], id = 'timeline'): ChartSpec {
   const x = seconds(runs);
   const series: ChartSeries[] = [];
-  const data: (number | null)[][] = [x];
+  const data: (number | null)[][] = [midpoints(x)];
   runs.forEach((run, r) => {
     const at = bySecond(run.report);
     const add = (label: string, colour: string, value: (b: LatencyReport['timeline'][number]) => number) => {
@@ -67,20 +67,20 @@ export function latencyOverTimeChart(runs: readonly NamedRun[], id = 'timeline')
   const shaded = all === 0 ? 'no staggers' : kept < all ? `the ${kept} longest of ${all} staggers shaded` : 'staggers shaded';
   return {
     id, title: `endToEnd latency over the measured window (ms); ${shaded}`, xLabel: xLabelOf(runs), yLabel: 'ms',
-    data, series, bands, lines: thresholdLines(runs, /^endToEnd\.(p[\d.]+|max)$/), marks: stepMarks(runs),
+    data, series, bands, lines: thresholdLines(runs, /^endToEnd\.(p[\d.]+|max)$/), marks: stepMarks(runs), xRange: windowRange(runs),
   };
 }
 
 export function rateOverTimeChart(runs: readonly NamedRun[], id = 'rate'): ChartSpec {
   const x = seconds(runs);
   const series: ChartSeries[] = [];
-  const data: (number | null)[][] = [x];
+  const data: (number | null)[][] = [midpoints(x)];
   runs.forEach((run, r) => {
     const at = bySecond(run.report);
     const prefix = runs.length > 1 ? `${run.name} ` : '';
     const dash = DASHES[r % DASHES.length];
     const step = stepAt(run.report);
-    data.push(x.map((s) => (step(s) ? step(s)!.requestedRate : run.report.steps ? null : run.report.rate.requested)));
+    data.push(x.map((s) => (!at.has(s) ? null : step(s)?.requestedRate ?? run.report.rate.requested)));
     series.push({ label: `${prefix}requested /s`, colour: '#868e96', dash: [4, 4] });
     data.push(x.map((s) => at.get(s)?.writes ?? null));
     series.push({ label: `${prefix}writes intended in the second`, colour: '#2f9e44', dash });
@@ -88,13 +88,13 @@ export function rateOverTimeChart(runs: readonly NamedRun[], id = 'rate'): Chart
     data.push(x.map((s) => (at.has(s) ? at.get(s)!.events / listenersAt(s) : null)));
     series.push({ label: `${prefix}events received per listener /s`, colour: '#1971c2', dash });
   });
-  return { id, title: 'Intended vs achieved rate over time', xLabel: xLabelOf(runs), yLabel: 'per second', data, series, marks: stepMarks(runs) };
+  return { id, title: 'Intended vs achieved rate over time', xLabel: xLabelOf(runs), yLabel: 'per second', data, series, marks: stepMarks(runs), xRange: windowRange(runs) };
 }
 
 export function sendLagChart(runs: readonly NamedRun[], id = 'lag'): ChartSpec {
   const x = seconds(runs);
   const series: ChartSeries[] = [];
-  const data: (number | null)[][] = [x];
+  const data: (number | null)[][] = [midpoints(x)];
   runs.forEach((run, r) => {
     const at = bySecond(run.report);
     const prefix = runs.length > 1 ? `${run.name} ` : '';
@@ -104,7 +104,7 @@ export function sendLagChart(runs: readonly NamedRun[], id = 'lag'): ChartSpec {
     data.push(x.map((s) => (at.get(s)?.sendLagMaxUs !== undefined ? at.get(s)!.sendLagMaxUs! / 1000 : null)));
     series.push({ label: `${prefix}send lag max`, colour: '#a61e4d', dash });
   });
-  return { id, title: 'Writer send lag over time (actual − intended send time, ms)', xLabel: xLabelOf(runs), yLabel: 'ms', data, series, marks: stepMarks(runs) };
+  return { id, title: 'Writer send lag over time (actual − intended send time, ms)', xLabel: xLabelOf(runs), yLabel: 'ms', data, series, marks: stepMarks(runs), xRange: windowRange(runs) };
 }
 
 /** A stepped run's steps as runs of their own (their histograms), for the per-step distribution overlay. */
@@ -134,7 +134,7 @@ function stepAt(report: LatencyReport): (second: number) => StepRow | undefined 
   return (second) =>
     rows.find((r) => {
       const from = Math.ceil((r.offsetMs ?? 0) / 1000);
-      return second >= from && second < from + Math.ceil((r.durationMs ?? 0) / 1000);
+      return second >= from && second - from + 0.5 <= (r.durationMs ?? 0) / 1000;
     });
 }
 
@@ -144,12 +144,32 @@ export function hasWriterTimeline(runs: readonly NamedRun[]): boolean {
 }
 
 function seconds(runs: readonly NamedRun[]): number[] {
-  const last = Math.max(0, ...runs.flatMap((r) => r.report.timeline.map((b) => b.second)));
+  const last = Math.max(0, ...runs.flatMap((r) => [...bySecond(r.report).keys()]));
   return Array.from({ length: last + 1 }, (_, s) => s);
 }
 
+/** A second's values are drawn at its middle, so the x axis is the measured window itself (0 to its end). */
+function midpoints(seconds: readonly number[]): number[] {
+  return seconds.map((s) => s + 0.5);
+}
+
+/** 0 to the end of the longest measured window (a stepped run: of its last step). */
+function windowRange(runs: readonly NamedRun[]): [number, number] {
+  const end = (report: LatencyReport) => {
+    const last = report.steps?.rows.at(-1);
+    return last ? Math.ceil((last.offsetMs ?? 0) / 1000) + (last.durationMs ?? 0) / 1000 : report.durationMs / 1000;
+  };
+  return [0, Math.max(1, ...runs.map((r) => end(r.report)))];
+}
+
+/**
+ * The seconds of the measured window (of each step, for a stepped run): a bucket is drawn when at least half
+ * of it lies in the window, so the empty or partial second after the end does not show as a fall to zero.
+ */
 function bySecond(report: LatencyReport): Map<number, LatencyReport['timeline'][number]> {
-  return new Map(report.timeline.map((b) => [b.second, b]));
+  const step = stepAt(report);
+  const inWindow = (second: number) => (report.steps ? step(second) !== undefined : second + 0.5 <= report.durationMs / 1000);
+  return new Map(report.timeline.filter((b) => inWindow(b.second)).map((b) => [b.second, b]));
 }
 
 /** Lines for the duration thresholds of the runs whose metric matches (in ms). */
