@@ -1,9 +1,9 @@
 /**
  * Per-second interval histograms, one per tag (histogram name), for the HdrHistogram interval log
- * (`.hlog`). Values arrive in time order per thread; a tag's second is encoded and freed when its next
- * second begins, so memory holds one open histogram per tag. Measuring code: never prints.
+ * (`.hlog`). Values arrive in time order per thread; a tag's second is encoded when its next second
+ * begins and its histogram reset for it, so memory holds one histogram per tag. Measuring code: never prints.
  */
-import { addEncoded, createLatencyMicros, encodeHistogram, recordMicros, summarizeEncoded, type Histogram } from './histograms.js';
+import { addEncoded, encodeCounts, LatencyCounts, summarizeEncoded } from './histograms.js';
 
 export interface IntervalHistogram {
   /** whole seconds since the start of the measured window */
@@ -24,7 +24,7 @@ export interface IntervalLog {
 }
 
 export class IntervalRecorder {
-  private readonly open = new Map<string, { second: number; h: Histogram }>();
+  private readonly open = new Map<string, IntervalSeries>();
   private readonly closed: IntervalHistogram[] = [];
 
   /** `origin`: epoch ms of second 0; values before it count in second 0. `onClose` sees each second as it closes. */
@@ -34,31 +34,61 @@ export class IntervalRecorder {
   ) {}
 
   record(tag: string, atMs: number, micros: number): void {
-    const second = Math.max(0, Math.floor((atMs - this.origin) / 1000));
-    let current = this.open.get(tag);
-    // a value late for its second (a receipt matched to its send time later) goes in the open one
-    if (current && second > current.second) {
-      this.close(tag, current);
-      current = undefined;
-    }
-    if (!current) {
-      current = { second, h: createLatencyMicros() };
-      this.open.set(tag, current);
-    }
-    recordMicros(current.h, micros);
+    this.series(tag).record(atMs, micros);
+  }
+
+  /** The recorder of one tag: hot paths keep it, instead of looking the tag up per value. */
+  series(tag: string): IntervalSeries {
+    let series = this.open.get(tag);
+    if (!series) this.open.set(tag, (series = new IntervalSeries(tag, this.origin, (i) => this.close(i))));
+    return series;
   }
 
   finish(): IntervalHistogram[] {
-    for (const [tag, current] of this.open) this.close(tag, current);
+    for (const series of this.open.values()) series.finish();
     this.open.clear();
     return this.closed;
   }
 
-  private close(tag: string, current: { second: number; h: Histogram }): void {
-    const interval = { second: current.second, tag, encoded: encodeHistogram(current.h) };
+  private close(interval: IntervalHistogram): void {
     this.closed.push(interval);
-    current.h.destroy();
     this.onClose?.(interval);
+  }
+}
+
+/**
+ * One tag's open second. Its counts are reset and reused when the next second begins: a latency
+ * histogram is ~190 KB of counts, and a new one per tag per second is garbage the thread would collect.
+ */
+export class IntervalSeries {
+  private second = -1;
+  private h: LatencyCounts | undefined;
+
+  constructor(
+    readonly tag: string,
+    private readonly origin: number,
+    private readonly onClose: (interval: IntervalHistogram) => void,
+  ) {}
+
+  record(atMs: number, micros: number): void {
+    const second = Math.max(0, Math.floor((atMs - this.origin) / 1000));
+    // a value late for its second (a receipt matched to its send time later) goes in the open one
+    if (second > this.second) {
+      if (this.h && this.second >= 0) this.closeSecond();
+      this.second = second;
+    }
+    (this.h ??= new LatencyCounts()).record(micros);
+  }
+
+  finish(): void {
+    if (this.h && this.second >= 0) this.closeSecond();
+    this.h = undefined;
+  }
+
+  private closeSecond(): void {
+    const h = this.h!;
+    this.onClose({ second: this.second, tag: this.tag, encoded: encodeCounts(h) });
+    h.reset();
   }
 }
 

@@ -199,6 +199,11 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
     const listenerLastReceipt = listenerGroups.map(() => 0);
     const listenerToken: (number | undefined)[] = listenerGroups.map(() => undefined);
     const { metrics } = options;
+    // A channel from each writer to each listener thread: its reports go straight there.
+    const channels = Array.from({ length: options.writers }, () => listenerGroups.map(() => new MessageChannel()));
+    const writerRate = options.rate / options.writers;
+    // each writer's sequence numbers in the run, plus a margin: the audit's arrays are sized for them
+    const expectedSeqs = Math.ceil((writerRate * (options.warmupMs + options.durationMs)) / 1000 * 1.05) + 64;
     const listenerResults = listenerGroups.map((names, g) => {
       const { port1, port2 } = new MessageChannel();
       ports.push(port1);
@@ -213,6 +218,7 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
       });
       const task: ListenerTask = {
         uri, db, coll, listeners: names, fullDocument: options.fullDocument, staggerThresholdMs, fenceId, port: port2,
+        writerPorts: channels.map((perGroup) => perGroup[g]!.port2), expectedSeqs,
         ...(metrics ? { liveLatency: true } : {}),
         ...(agent ? {
           fenceIds: agent.fenceIds, keepReceipts: true,
@@ -220,13 +226,12 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
         } : {}),
         ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
       };
-      const result = listenerPool.run(task, { transferList: [port2] }) as Promise<ListenerTaskResult>;
+      const result = listenerPool.run(task, { transferList: [port2, ...task.writerPorts] }) as Promise<ListenerTaskResult>;
       result.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
       return { ready, result };
     });
     await Promise.all(listenerResults.map((l) => Promise.race([l.ready, l.result.then(() => failedEarly('listener'))])));
 
-    const writerRate = options.rate / options.writers;
     const writerProgress = Array.from({ length: options.writers }, () => ({ issued: 0, behindMs: 0, writes: 0, writeErrors: 0, lastAckAt: 0 }));
     const writers = Array.from({ length: options.writers }, (_, w) => {
       const { port1, port2 } = new MessageChannel();
@@ -235,10 +240,7 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
       const done = new Promise<WriterResult>((resolve) => {
         type WriterMessage = { type: string; batch?: WriteBatch; result?: WriterResult } & Partial<(typeof writerProgress)[number]>;
         port1.on('message', (m: WriterMessage) => {
-          if (m.type === 'writes') {
-            for (const p of listenerPorts) p.postMessage({ type: 'writes', batch: m.batch });
-            if (ledger) keepWrites(ledger, m.batch!);
-          }
+          if (m.type === 'writes') keepWrites(ledger!, m.batch!); // only an agent's writers send them here
           else if (m.type === 'progress') {
             writerProgress[w] = { issued: m.issued ?? 0, behindMs: m.behindMs ?? 0, writes: m.writes ?? 0, writeErrors: m.writeErrors ?? 0, lastAckAt: m.lastAckAt ?? 0 };
           }
@@ -247,8 +249,9 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
       });
       const task: WriterTask = {
         uri, db, coll, writerId: firstWriterId + w, writers: agent?.totalWriters ?? options.writers, rate: writerRate, mix: options.mix, avoid, layout, port: port2,
+        listenerPorts: channels[w]!.map((c) => c.port1), ...(ledger ? { batchesToMain: true } : {}),
       };
-      const finished = writerPool.run(task, { filename: writerFile, transferList: [port2] }) as Promise<void>;
+      const finished = writerPool.run(task, { filename: writerFile, transferList: [port2, ...task.listenerPorts] }) as Promise<void>;
       finished.catch(() => undefined);
       return { port: port1, ready, done, finished };
     });

@@ -3,8 +3,10 @@
  * the collection, and records their events with a ListenerGroupRecorder. Talks to the main thread over
  * the task's MessagePort:
  *   worker → main  { type: 'ready' } once every stream is open; { type: 'progress', events } each 500 ms
- *   main → worker  { type: 'go', windowStart }; { type: 'writes', batch } (writer reports, in order);
- *                  { type: 'finish', drainMs } after the last writes batch
+ *   main → worker  { type: 'go', windowStart }; { type: 'finish', drainMs } once the writers are done
+ * and, over one port per writer thread (`writerPorts`, straight from the writer: the main thread is not
+ * woken per batch), { type: 'writes', batch } in order, then { type: 'end' }; the results wait for every
+ * writer's end.
  * A listener ends when it receives the fence document (written after the last write) or when the drain
  * time after 'finish' runs out. Measuring code: never prints.
  */
@@ -35,6 +37,10 @@ export interface ListenerTask {
   ownWriters?: { from: number; to: number };
   keepReceipts?: boolean;
   port: MessagePort;
+  /** one per writer thread: its reports, straight from it (see the header) */
+  writerPorts: MessagePort[];
+  /** sequence numbers per writer in the run (rate x run time): the audit arrays are sized for it */
+  expectedSeqs?: number;
   /** post each closed second's endToEnd histogram ({ type: 'latency', encoded }) for live metrics */
   liveLatency?: boolean;
   /** the change stream's batch size (events per getMore); default the server's */
@@ -72,8 +78,9 @@ export const MEASURED_FIELDS = [{
 
 type MainMessage =
   | { type: 'go'; windowStart: number }
-  | { type: 'writes'; batch: WriteBatch }
   | { type: 'finish'; drainMs: number; fences?: string[] };
+
+type WriterMessage = { type: 'writes'; batch: WriteBatch } | { type: 'end' };
 
 const PROGRESS_MS = 500;
 
@@ -104,12 +111,9 @@ export default async function listenerTask(task: ListenerTask): Promise<Listener
             : {}),
           ownWriters: task.ownWriters,
           keepReceipts: task.keepReceipts,
+          expectedSeqs: task.expectedSeqs,
         });
         for (const batch of early.splice(0)) recorder.onWrites(batch);
-        break;
-      case 'writes':
-        if (recorder) recorder.onWrites(message.batch);
-        else early.push(message.batch);
         break;
       case 'finish':
         // Fences of agents that went missing will never come: wait only for those still expected.
@@ -118,6 +122,20 @@ export default async function listenerTask(task: ListenerTask): Promise<Listener
         break;
     }
   });
+
+  // Each writer's reports, in order; `writersDone` once every writer said it has sent its last.
+  const writersDone = Promise.all(task.writerPorts.map((writer) => new Promise<void>((resolve) => {
+    const end = (): void => {
+      writer.close();
+      resolve();
+    };
+    writer.on('message', (message: WriterMessage) => {
+      if (message.type === 'end') end();
+      else if (recorder) recorder.onWrites(message.batch);
+      else early.push(message.batch);
+    });
+    writer.once('close', resolve); // a writer thread that died sends no end
+  })));
 
   const streams: ChangeStream[] = [];
   const lastReceipt = task.listeners.map(() => 0);
@@ -158,6 +176,7 @@ export default async function listenerTask(task: ListenerTask): Promise<Listener
     }, drainMs);
     await Promise.all(done);
     clearTimeout(deadline);
+    await writersDone;
     loopDelay.disable();
     const result = (recorder ?? new ListenerGroupRecorder({ listeners: task.listeners, windowStart: Infinity, staggerThresholdMs: task.staggerThresholdMs })).finish();
     const delay = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
@@ -167,6 +186,7 @@ export default async function listenerTask(task: ListenerTask): Promise<Listener
     clearInterval(progress);
     port.removeAllListeners('message');
     port.close();
+    for (const writer of task.writerPorts) writer.close();
     await Promise.all(streams.map((s) => s.close().catch(() => undefined)));
     await client.close().catch(() => undefined);
   }

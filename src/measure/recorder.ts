@@ -3,9 +3,9 @@
  * per-second timeline, staggers and the audit. Pure: fed events and the writers' reports, returns plain
  * data that crosses threads (histograms as compressed base64). Measuring code: never prints.
  */
-import { createLatencyMicros, encodeHistogram, recordMicros, summarize, type Histogram } from './histograms.js';
+import { createLatencyMicros, encodeCounts, encodeHistogram, LatencyCounts, recordMicros, summarize } from './histograms.js';
 import { ListenerReceipts, WriteLedger, WriteState, type AuditCounts, type ReceiptsData } from './audit.js';
-import { IntervalRecorder, type IntervalHistogram } from './intervals.js';
+import { IntervalRecorder, type IntervalHistogram, type IntervalSeries } from './intervals.js';
 import { keepWorst, StaggerDetector, type DetectedStagger } from './staggers.js';
 
 /** The histograms recorded per event in the listener threads (writeAck is recorded by the writers). */
@@ -87,7 +87,7 @@ export interface GroupResult {
 interface ListenerState {
   name: string;
   receipts: ListenerReceipts;
-  endToEnd: Histogram;
+  endToEnd: LatencyCounts;
   events: number;
   detector: StaggerDetector;
   worst: StaggerRecord[];
@@ -107,14 +107,24 @@ export interface RecorderOptions {
   ownWriters?: { from: number; to: number };
   /** return each listener's receipts in `finish()` */
   keepReceipts?: boolean;
+  /** sequence numbers each writer will use in the run (rate x run time): the audit arrays' size */
+  expectedSeqs?: number;
+}
+
+/** A receipt waiting for its write's send time, keyed by writer and seq in one number. */
+function pendingKey(w: number, seq: number): number {
+  return w * 2 ** 32 + seq;
 }
 
 export class ListenerGroupRecorder {
-  private readonly ledger = new WriteLedger();
-  private readonly hist: Record<EventHistogramName, Histogram>;
+  private readonly ledger: WriteLedger;
+  /** counted with integer arithmetic (several records per event), encoded as hdr histograms at the end */
+  private readonly hist: Record<EventHistogramName, LatencyCounts>;
+  /** each histogram's per-second series, looked up once */
+  private readonly series: Record<EventHistogramName, IntervalSeries>;
   private readonly states: ListenerState[];
-  /** receipts waiting for their write's actual send time: key w:seq → [receiptAt, committedAt (NaN: none)]... */
-  private readonly pending = new Map<string, number[]>();
+  /** receipts waiting for their write's actual send time: pendingKey(w, seq) → [receiptAt, committedAt (NaN: none)]... */
+  private readonly pending = new Map<number, number[]>();
   private readonly intervals: IntervalRecorder;
   private readonly clock: ClockBounds = { lowMs: -Infinity, highMs: Infinity, samples: 0 };
   private othersEvents = 0;
@@ -123,18 +133,26 @@ export class ListenerGroupRecorder {
   private foreign = 0;
 
   constructor(private readonly options: RecorderOptions) {
+    this.ledger = new WriteLedger(options.expectedSeqs);
     this.intervals = new IntervalRecorder(options.windowStart, options.onInterval);
     this.hist = {
-      endToEnd: createLatencyMicros(),
-      uncorrected: createLatencyMicros(),
-      commitToReceipt: createLatencyMicros(),
-      serverSide: createLatencyMicros(),
+      endToEnd: new LatencyCounts(),
+      uncorrected: new LatencyCounts(),
+      commitToReceipt: new LatencyCounts(),
+      serverSide: new LatencyCounts(),
+    };
+    // in the order the .hlog has always listed them
+    this.series = {
+      endToEnd: this.intervals.series('endToEnd'),
+      uncorrected: this.intervals.series('uncorrected'),
+      commitToReceipt: this.intervals.series('commitToReceipt'),
+      serverSide: this.intervals.series('serverSide'),
     };
     this.states = options.listeners.map((name) => {
       const state: ListenerState = {
         name,
-        receipts: new ListenerReceipts(),
-        endToEnd: createLatencyMicros(),
+        receipts: new ListenerReceipts(options.expectedSeqs),
+        endToEnd: new LatencyCounts(),
         events: 0,
         worst: [],
         detector: undefined as unknown as StaggerDetector,
@@ -154,7 +172,7 @@ export class ListenerGroupRecorder {
       const state = writes[k + 3]! as WriteState;
       this.ledger.addWrite(w, seq, sentAt, state);
       if (this.pending.size > 0) {
-        const key = `${w}:${seq}`;
+        const key = pendingKey(w, seq);
         const waiting = this.pending.get(key);
         if (waiting) {
           for (let j = 0; j < waiting.length; j += 2) {
@@ -204,7 +222,7 @@ export class ListenerGroupRecorder {
 
     const endToEndUs = (receiptAt - tick.at) * 1000;
     this.record('endToEnd', receiptAt, endToEndUs);
-    recordMicros(state.endToEnd, endToEndUs);
+    state.endToEnd.record(endToEndUs);
     state.events++;
     if (committedAt !== undefined) {
       this.record('commitToReceipt', receiptAt, (receiptAt - committedAt) * 1000);
@@ -220,7 +238,7 @@ export class ListenerGroupRecorder {
       this.record('uncorrected', receiptAt, (receiptAt - sentAt) * 1000);
       this.boundClock(committed, sentAt, receiptAt);
     } else {
-      const key = `${w}:${tick.seq}`;
+      const key = pendingKey(w, tick.seq);
       const waiting = this.pending.get(key);
       if (waiting) waiting.push(receiptAt, committed);
       else this.pending.set(key, [receiptAt, committed]);
@@ -242,16 +260,17 @@ export class ListenerGroupRecorder {
     const worst: StaggerRecord[] = [];
     for (const state of this.states) {
       state.detector.finish();
-      const s = summarize(state.endToEnd);
+      const own = state.endToEnd.toHistogram();
+      const s = summarize(own);
+      own.destroy();
       listeners.push({
         listener: state.name, events: state.events, p99us: s.p99, maxUs: s.max, audit: this.ledger.audit(state.receipts),
         ...(this.options.keepReceipts ? { receipts: state.receipts.toData() } : {}),
       });
       for (const stagger of state.worst) keepWorst(worst, stagger, WORST_KEPT);
-      state.endToEnd.destroy();
     }
     const histograms = Object.fromEntries(
-      EVENT_HISTOGRAMS.map((name) => [name, encodeHistogram(this.hist[name])]),
+      EVENT_HISTOGRAMS.map((name) => [name, encodeCounts(this.hist[name])]),
     ) as Record<EventHistogramName, string>;
     const result: GroupResult = {
       histograms,
@@ -263,7 +282,6 @@ export class ListenerGroupRecorder {
       othersEvents: this.othersEvents,
       clock: { ...this.clock },
     };
-    for (const name of EVENT_HISTOGRAMS) this.hist[name].destroy();
     this.gaps.destroy();
     return result;
   }
@@ -284,7 +302,7 @@ export class ListenerGroupRecorder {
 
   /** Into the run's histogram and its second's interval histogram. */
   private record(name: EventHistogramName, at: number, micros: number): void {
-    recordMicros(this.hist[name], micros);
-    this.intervals.record(name, at, micros);
+    this.hist[name].record(micros);
+    this.series[name].record(at, micros);
   }
 }

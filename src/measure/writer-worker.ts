@@ -3,9 +3,12 @@
  * batches over the task's MessagePort, each operation's actual send time and whether it was
  * acknowledged (deletes: which `_id`), so the listener threads can compute the uncorrected latency and the audit. Write
  * acknowledgement time is recorded here, in a histogram.
- *   worker → main  { type: 'ready' }; { type: 'writes', batch }; { type: 'progress', ... };
- *                  { type: 'done', result } (always the last message)
+ *   worker → main  { type: 'ready' }; { type: 'progress', ... }; { type: 'writes', batch } only with
+ *                  `batchesToMain`; { type: 'done', result } (always the last message)
  *   main → worker  { type: 'go', startAt, windowStart, durationMs }; { type: 'stop' }
+ *   worker → each listener thread's port (`listenerPorts`)  { type: 'writes', batch }, then { type: 'end' }
+ * The batches go to the listener threads directly: relayed by the main thread, they woke it 200 times a
+ * second, a third busy thread on a machine whose cores the server and the listener already use.
  * Measuring code: never prints.
  */
 import type { MessagePort } from 'node:worker_threads';
@@ -34,6 +37,10 @@ export interface WriterTask {
   /** symbols in these [min, max) `_id` ranges are never written (a cold shard); null is unbounded */
   avoid?: { min: string | null; max: string | null }[];
   port: MessagePort;
+  /** one per listener thread, its end of a channel to it: the batches of writer reports */
+  listenerPorts: MessagePort[];
+  /** also send the batches to the main thread (a distributed run's agent keeps a ledger there) */
+  batchesToMain?: boolean;
 }
 
 export interface WriterResult {
@@ -79,10 +86,13 @@ export default async function writerTask(task: WriterTask): Promise<void> {
   let lastAckAt = 0;
   let buffer: number[] = [];
   let deletes: WriteBatch['deletes'] = [];
+  const targets = task.batchesToMain ? [...task.listenerPorts, port] : task.listenerPorts;
   const flush = (): void => {
     if (buffer.length === 0 && deletes.length === 0) return;
     const batch: WriteBatch = { writes: Float64Array.from(buffer), deletes };
-    port.postMessage({ type: 'writes', batch }, [batch.writes.buffer as ArrayBuffer]);
+    // one receiver takes the buffer; several get a copy each
+    if (targets.length === 1) targets[0]!.postMessage({ type: 'writes', batch }, [batch.writes.buffer as ArrayBuffer]);
+    else for (const target of targets) target.postMessage({ type: 'writes', batch });
     buffer = [];
     deletes = [];
   };
@@ -151,6 +161,8 @@ export default async function writerTask(task: WriterTask): Promise<void> {
   } finally {
     clearInterval(timer);
     flush();
+    // the listener thread closes the channel once it has read this
+    for (const listener of task.listenerPorts) listener.postMessage({ type: 'end' });
     result.writeAck = encodeHistogram(writeAck);
     result.intervals = intervals?.finish() ?? [];
     writeAck.destroy();

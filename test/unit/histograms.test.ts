@@ -3,8 +3,10 @@ import { test } from 'node:test';
 import {
   DISTRIBUTION_PERCENTILES,
   LATENCY_MICROS,
+  LatencyCounts,
   createLatencyMicros,
   decodeHistogram,
+  encodeCounts,
   encodeHistogram,
   mergeInto,
   recordMicros,
@@ -64,4 +66,24 @@ test('recordMicros clamps out-of-range values into the histogram instead of losi
   assert.equal(s.count, 3);
   assert.equal(s.min, 0);
   assert.ok(s.max <= LATENCY_MICROS.highestTrackableValue * 1.001);
+});
+
+test('LatencyCounts holds what hdr-histogram-js records: the same encoding and summary, over the whole range', () => {
+  let seed = 7;
+  const random = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  // every bucket boundary, values near the top and out of range both ways, fractions, and spread values
+  const values = [0, 0.4, 0.6, 1, 2047, 2048, 2049, 4095, 4096, LATENCY_MICROS.highestTrackableValue, LATENCY_MICROS.highestTrackableValue * 2, -5];
+  for (let b = 0; b < 32; b++) values.push(2 ** b - 1, 2 ** b, 2 ** b + 1);
+  for (let i = 0; i < 20_000; i++) values.push(Math.exp(random() * Math.log(LATENCY_MICROS.highestTrackableValue)));
+  const counts = new LatencyCounts();
+  for (const v of values) counts.record(v);
+  const direct = filled(values);
+  assert.equal(counts.count, values.length);
+  assert.equal(encodeCounts(counts), encodeHistogram(direct));
+  const h = counts.toHistogram();
+  assert.deepEqual(summarize(h), summarize(direct));
+  counts.reset();
+  assert.equal(counts.count, 0);
+  counts.record(1500);
+  assert.equal(encodeCounts(counts), encodeHistogram(filled([1500])));
 });
