@@ -2,10 +2,12 @@
  * `ticker bench latency` against a bare driver watch loop, on the embedded replica set (in its own
  * process), in the same run:
  *   - at 16 and 2,000 ops/s: the harness's end-to-end p50 (target < 1 ms) and p99 (< 5 ms), each beside
- *     the bare loop's, and the p50 ratio harness / bare (target ≤ 1.10);
+ *     the bare loop's, and the ratios harness / bare: p50 ≤ 1.10, and at 2,000 ops/s p99 ≤ 1.5 (the
+ *     instrument must not be what it measures). The harness runs as `--metrics-port` runs it, its
+ *     endpoint scraped every second; both sides update familiar symbols (the same kind of write);
  *   - 100 listeners at 1,000 ops/s: nothing lost or duplicated; their p99;
  *   - the machine's floor at each pacing: a bare-socket ping round trip to the same server.
- * BENCH_QUICK=1 makes every run short.
+ * BENCH_QUICK=1 makes every run short; BENCH_LATENCY_RATES=2000 runs only those rates (no 100 listeners).
  *   node dist/bench/latency.bench.js
  */
 import type { Document, MongoClient } from 'mongodb';
@@ -13,7 +15,10 @@ import { openClient } from '../src/connect/client.js';
 import { bulkDocs, familiarDocs, layoutFor, seededRandom, type StockDoc } from '../src/load/dataset.js';
 import { startEmbeddedProcess } from '../src/measure/embedded-process.js';
 import { createLatencyMicros, recordMicros, summarize } from '../src/measure/histograms.js';
-import { runLatency } from '../src/measure/latency-run.js';
+import { runLatency, type LatencyRunResult } from '../src/measure/latency-run.js';
+import { LiveMetrics } from '../src/metrics/live-metrics.js';
+import { startMetricsServer } from '../src/metrics/server.js';
+import os from 'node:os';
 import { median } from './lib/harness.js';
 import { QUICK, type BenchResult } from './lib/result.js';
 import { epochNow, hybridTimer } from '../src/mutate/timer.js';
@@ -37,31 +42,39 @@ export async function run(): Promise<BenchResult[]> {
     // A fresh server process is cold (its JIT has not seen the write and change-stream paths): warm it
     // once, so whichever of the two loops runs first is not the one that pays for it.
     await bareWatchLoop(client, 2_000, 2_000, 0);
-    for (const rate of [16, 2_000]) {
-      const durationMs = QUICK ? 2_000 : rate < 100 ? 15_000 : 10_000;
-      const warmupMs = QUICK ? 500 : 2_000;
+    await runLatency({ uri: server.uri, db: DB, coll: COLL, rate: 2_000, durationMs: 2_000, warmupMs: 0, listeners: 1, writers: 1, fullDocument: false, mix: 'familiar' });
+    const only = process.env.BENCH_LATENCY_RATES?.split(',').map(Number);
+    for (const rate of only ?? [16, 2_000]) {
+      const durationMs = QUICK ? 2_000 : rate < 100 ? 15_000 : 6_000;
+      const warmupMs = QUICK ? 500 : rate < 100 ? 2_000 : 1_000;
+      const load = os.loadavg()[0]!;
       // Alternating rounds, medians of each side: one quiet or noisy spell of a shared machine does not
-      // decide the ratio.
+      // decide the ratio (more, shorter rounds where the events are many).
       const bareRuns: Percentiles[] = [];
       const harnessRuns: Percentiles[] = [];
       let lost = 0;
       let duplicated = 0;
-      for (let pass = 0; pass < (QUICK ? 1 : 3); pass++) {
+      let scrapes = 0;
+      for (let pass = 0; pass < (QUICK ? 1 : rate < 100 ? 3 : 6); pass++) {
         bareRuns.push(await bareWatchLoop(client, rate, durationMs, warmupMs));
-        const { report } = await runLatency({
-          uri: server.uri, db: DB, coll: COLL, rate, durationMs, warmupMs, listeners: 1, writers: 1, fullDocument: false,
-        });
-        const e2e = report.histograms.endToEnd!.summary;
+        const { result, scraped } = await withMetrics((metrics) => runLatency({
+          uri: server.uri, db: DB, coll: COLL, rate, durationMs, warmupMs, listeners: 1, writers: 1, fullDocument: false, mix: 'familiar', metrics,
+        }));
+        const e2e = result.report.histograms.endToEnd!.summary;
         harnessRuns.push({ p50ms: e2e.p50 / 1000, p99ms: e2e.p99 / 1000, count: e2e.count });
-        lost += report.audit.lost;
-        duplicated += report.audit.duplicated;
+        lost += result.report.audit.lost;
+        duplicated += result.report.audit.duplicated;
+        scrapes += scraped;
       }
       const { hostname, port } = new URL(server.uri.replace(/^mongodb:/, 'http:'));
       const ping = await wirePingRoundTrips(hostname, Number(port), rate, Math.min(durationMs, QUICK ? 2_000 : 5_000));
       const bare = medians(bareRuns);
       const harness = medians(harnessRuns);
-      const notes = `median of ${bareRuns.length} alternating rounds; p50 per round: harness ${harnessRuns.map((r) => round(r.p50ms)).join(', ')} ms, ` +
-        `bare ${bareRuns.map((r) => round(r.p50ms)).join(', ')} ms; ${harness.count} events (bare: ${bare.count}), audit ${lost} lost / ${duplicated} duplicated`;
+      const notes = `median of ${bareRuns.length} alternating rounds of ${durationMs / 1000} s; ` +
+        `p50 per round: harness ${harnessRuns.map((r) => round(r.p50ms)).join(', ')} ms, bare ${bareRuns.map((r) => round(r.p50ms)).join(', ')} ms; ` +
+        `p99 per round: harness ${harnessRuns.map((r) => round(r.p99ms)).join(', ')} ms, bare ${bareRuns.map((r) => round(r.p99ms)).join(', ')} ms; ` +
+        `${harness.count} events (bare: ${bare.count}), audit ${lost} lost / ${duplicated} duplicated; metrics endpoint on, scraped ${scrapes} times; ` +
+        `load average ${load.toFixed(2)} → ${os.loadavg()[0]!.toFixed(2)} (${os.cpus().length} cores)`;
       const baselineName = 'bare driver watch loop';
       results.push(
         {
@@ -80,6 +93,12 @@ export async function run(): Promise<BenchResult[]> {
           target: 'ratio <= 1.10', pass: ratio(harness.p50ms, bare.p50ms) <= 1.1,
         },
         {
+          name: `harness / bare p99 @ ${rate} ops/s`, value: ratio(harness.p99ms, bare.p99ms), unit: '×',
+          baseline: { name: `${baselineName} p99 (ms)`, value: round(bare.p99ms) }, ratio: ratio(harness.p99ms, bare.p99ms),
+          // at 16 ops/s the p99 is the third-worst of some 240 events: reported, not judged
+          ...(rate >= 1_000 ? { target: 'ratio <= 1.5', pass: ratio(harness.p99ms, bare.p99ms) <= 1.5 } : {}),
+        },
+        {
           name: `wire floor: bare-socket ping round trip p50 @ ${rate}/s`, value: round(ping.p50 / 1000), unit: 'ms',
           baseline: { name: 'harness end-to-end p50 (ms)', value: round(harness.p50ms) }, ratio: ratio(harness.p50ms, ping.p50 / 1000),
           notes: `ratio = harness / floor; floor p99 ${round(ping.p99 / 1000)} ms (${ping.count} pings, no driver, same server, same pacing): ` +
@@ -88,6 +107,7 @@ export async function run(): Promise<BenchResult[]> {
       );
     }
 
+    if (only) return results;
     // 100 listeners at 1,000 ops/s, against one listener at the same rate in the same run.
     const durationMs = QUICK ? 2_000 : 10_000;
     const warmupMs = QUICK ? 500 : 2_000;
@@ -124,8 +144,29 @@ async function load(client: MongoClient): Promise<void> {
 }
 
 /**
+ * A harness run with the live metrics on, as `--metrics-port 0` has them, and a scraper (a Prometheus
+ * at a 1 s interval) reading the endpoint while it runs.
+ */
+async function withMetrics(run: (metrics: LiveMetrics) => Promise<LatencyRunResult>): Promise<{ result: LatencyRunResult; scraped: number }> {
+  const metrics = new LiveMetrics();
+  const endpoint = await startMetricsServer(metrics, 0);
+  let scraped = 0;
+  const scraper = setInterval(() => {
+    fetch(endpoint.url).then((r) => r.text()).then(() => scraped++, () => undefined);
+  }, 1_000);
+  try {
+    return { result: await run(metrics), scraped };
+  } finally {
+    clearInterval(scraper);
+    await endpoint.close();
+  }
+}
+
+/**
  * The baseline: one change stream and a plain writer in this process (same server, same rate, same
- * open-loop plan: latency from the intended time), no threads, no audit, no report.
+ * open-loop plan: latency from the intended time), no threads, no audit, no report. It keeps no
+ * promise per write (only a count in flight): 20,000 settled promises held to the end made its own
+ * garbage collections the tail it measured (1.1 s of scavenges in a 10 s run, up to 69 ms each).
  */
 async function bareWatchLoop(client: MongoClient, rate: number, durationMs: number, warmupMs: number): Promise<Percentiles> {
   const coll = client.db(DB).collection<Document>(COLL);
@@ -150,13 +191,18 @@ async function bareWatchLoop(client: MongoClient, rate: number, durationMs: numb
   const start = timer.now() + 20;
   windowStart = start + warmupMs;
   const total = Math.floor(((warmupMs + durationMs) * rate) / 1000);
-  const pending: Promise<unknown>[] = [];
+  let inFlight = 0;
+  let drained: () => void = () => undefined;
+  const settle = (): void => {
+    if (--inFlight === 0) drained();
+  };
   for (let k = 0; k < total; k++) {
     const at = start + (k * 1000) / rate;
     await timer.waitUntil(at);
-    pending.push(coll.updateOne({ _id: 'MDB' as never }, { $set: { at, price: 90 + (k % 10) } }));
+    inFlight++;
+    coll.updateOne({ _id: 'MDB' as never }, { $set: { at, price: 90 + (k % 10) } }).then(settle, settle);
   }
-  await Promise.all(pending);
+  if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
   await new Promise((resolve) => setTimeout(resolve, 300));
   await stream.close();
   await reading;
