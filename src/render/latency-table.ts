@@ -6,7 +6,7 @@ import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { HistogramSummary } from '../measure/histograms.js';
 import type { ThresholdResult } from '../measure/thresholds.js';
-import type { StepRow } from '../report/capacity.js';
+import type { StepRow } from '../report/steps.js';
 import { figureName, type ComparisonRow } from '../report/compare.js';
 import type { Audit, LatencyReport, RateSummary, ReportTarget, StaggerSummary } from '../report/model.js';
 import { formatCount, formatDeltaMs, formatMs, formatRate, formatRatio, formatThresholdValue, thresholdName } from './format-latency.js';
@@ -101,7 +101,8 @@ export function renderReportSummary(report: LatencyReport, options: RenderOption
 /** One row per step (stepped bench latency, bench capacity): the stepped value, rate, latency, pass/FAIL. */
 export function renderStepsTable(rows: readonly StepRow[], vary: 'rate' | 'listeners', { colour }: RenderOptions): string {
   const c = pc.createColors(colour);
-  const table = newTable([vary === 'rate' ? 'rate (/s)' : 'listeners', 'achieved (/s)', 'p50 (ms)', 'p99 (ms)', 'max (ms)', 'staggers', 'lost', 'result'], c);
+  const table = newTable([vary === 'rate' ? 'rate (/s)' : 'listeners', 'achieved (/s)', 'p50 (ms)', 'p99 (ms)', 'max (ms)', 'staggers', 'lost', 'result'], c,
+    ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'left']);
   for (const s of rows) {
     const failed = s.thresholds.filter((t) => !t.pass).map((t) => t.expression);
     if (s.lost + s.duplicated > 0) failed.push('events lost');

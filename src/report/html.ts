@@ -4,7 +4,7 @@
  */
 import { chartHead, chartHtml } from './charts.js';
 import { reportPassed, type LatencyReport } from './model.js';
-import { stepsChart as stepsChartHtml } from './capacity.js';
+import { stepsChart as stepsChartHtml } from './steps.js';
 import { distributionChart, hasWriterTimeline, stepRuns, latencyOverTimeChart, rateOverTimeChart, sendLagChart, type NamedRun } from './report-charts.js';
 import { allSections, verdictText, type Section } from './sections.js';
 

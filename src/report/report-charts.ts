@@ -6,7 +6,7 @@
 import { DISTRIBUTION_PERCENTILES } from '../measure/histograms.js';
 import type { ChartSeries, ChartSpec } from './charts.js';
 import { formatStep } from '../render/format-latency.js';
-import type { StepRow } from './capacity.js';
+import type { StepRow } from './steps.js';
 import type { LatencyReport } from './model.js';
 
 export interface NamedRun {

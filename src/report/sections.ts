@@ -4,7 +4,7 @@
  */
 import { breaches, type ThresholdResult } from '../measure/thresholds.js';
 import { formatCount, formatMs, formatRate, formatStep, formatThresholdValue, thresholdName } from '../render/format-latency.js';
-import { stepsSection } from './capacity.js';
+import { stepsSection } from './steps.js';
 import { reportPassed, type AgentRow, type LatencyReport } from './model.js';
 
 export interface Section {

@@ -1,5 +1,6 @@
 /**
- * A stepped `bench latency` (`--rates 100,1000,5000`, `--listeners 1,15,105`) as one report. The steps lie
+ * Steps as report data: a row per step (stepped `bench latency` and `bench capacity`), its table section and
+ * its plot; and a stepped `bench latency` (`--rates 100,1000,5000`, `--listeners 1,15,105`) as one report. The steps lie
  * one after the other on one time axis: second 0 is the first step's measured window, and the warm-ups
  * between steps are gaps. Each step keeps its own row (figures, histograms, thresholds); the report's
  * top-level figures add every step's counts (the audit of the whole sweep), and say so in a note.
@@ -9,9 +10,120 @@ import { addEncoded, summarizeEncoded } from '../measure/histograms.js';
 import type { IntervalHistogram, IntervalLog } from '../measure/intervals.js';
 import type { StepResult, StepVariable } from '../measure/steps.js';
 import type { ThresholdResult } from '../measure/thresholds.js';
-import { formatStep } from '../render/format-latency.js';
-import { stepRow, type StepRow } from './capacity.js';
+import { formatCount, formatMs, formatRate, formatStep } from '../render/format-latency.js';
+import { chartHtml } from './charts.js';
 import { HISTOGRAM_DESCRIPTIONS, isAuditClean, type LatencyReport, type ReportHistogram, type Stagger, type TimelineBucket } from './model.js';
+import type { Section } from './sections.js';
+
+export interface StepRow {
+  /** the stepped value: a rate (ops/s) or a listener count */
+  value: number;
+  requestedRate: number;
+  achievedRate: number;
+  listeners: number;
+  events: number;
+  p50us: number;
+  p99us: number;
+  p999us: number;
+  maxUs: number;
+  staggers: number;
+  lost: number;
+  duplicated: number;
+  errors: number;
+  thresholds: ThresholdResult[];
+  pass: boolean;
+  startedAt: string;
+  /** ms from the first step's measured window to this one's (a stepped bench latency) */
+  offsetMs?: number;
+  /** the step's measured time, ms */
+  durationMs: number;
+  /** the step's own histograms (exact counts): per-step plots and `report compare` of stepped runs */
+  histograms?: Record<string, ReportHistogram>;
+}
+
+export function stepRow(step: StepResult): StepRow {
+  const r = step.report;
+  const e2e = r.histograms.endToEnd?.summary;
+  return {
+    value: step.value,
+    requestedRate: r.rate.requested,
+    achievedRate: r.rate.achieved,
+    listeners: r.config.listeners,
+    events: e2e?.count ?? 0,
+    p50us: e2e?.p50 ?? 0,
+    p99us: e2e?.p99 ?? 0,
+    p999us: e2e?.p999 ?? 0,
+    maxUs: e2e?.max ?? 0,
+    staggers: r.staggers.count,
+    lost: r.audit.lost,
+    duplicated: r.audit.duplicated,
+    errors: step.errors.length,
+    thresholds: step.thresholds,
+    pass: step.pass,
+    startedAt: r.startedAt,
+    durationMs: r.durationMs,
+    histograms: r.histograms,
+  };
+}
+
+export function stepsSection(rows: readonly StepRow[], vary: StepVariable): Section {
+  return {
+    title: 'Steps',
+    head: [vary === 'rate' ? 'rate (/s)' : 'listeners', 'achieved (/s)', 'p50', 'p99', 'p99.9', 'max', 'events', 'staggers', 'lost', 'result'],
+    rows: rows.map((s) => [
+      vary === 'rate' ? formatRate(s.value) : String(s.value),
+      formatRate(s.achievedRate),
+      formatMs(s.p50us),
+      formatMs(s.p99us),
+      formatMs(s.p999us),
+      formatMs(s.maxUs),
+      formatCount(s.events),
+      formatCount(s.staggers),
+      formatCount(s.lost + s.duplicated),
+      s.pass ? 'pass' : `FAIL${failWhy(s)}`,
+    ]),
+    notes: ['latencies: endToEnd, ms; lost counts lost and duplicated events'],
+  };
+}
+
+function failWhy(s: StepRow): string {
+  const why = [
+    ...s.thresholds.filter((t) => !t.pass).map((t) => t.expression),
+    ...(s.lost + s.duplicated > 0 ? ['events lost'] : []),
+    ...(s.errors > 0 ? [`${s.errors} errors`] : []),
+  ];
+  return why.length > 0 ? ` (${why.join(', ')})` : '';
+}
+
+/** The steps plot: requested vs achieved rate (left) and p50/p99 (right, ms) per step, with the SLO line. */
+export function stepsChart(rows: readonly StepRow[], vary: StepVariable, slo: readonly ThresholdResult[] | readonly { expression: string; limit: number; unit: string; metric: string }[], id = 'steps'): string {
+  const sorted = [...rows].sort((a, b) => a.value - b.value);
+  const lines = slo
+    .filter((t) => t.unit === 'us' && /^endToEnd\.p(50|99)$/.test(t.metric))
+    .map((t) => ({ value: t.limit / 1000, label: `SLO ${t.expression}`, colour: '#e03131', scale: 'y2' as const }));
+  return chartHtml({
+    id,
+    title: vary === 'rate' ? 'Requested vs achieved rate, and latency, per step' : 'Achieved rate and latency per listener count',
+    xLabel: vary === 'rate' ? 'requested rate (writes/s)' : 'listeners',
+    yLabel: 'writes/s',
+    y2Label: 'endToEnd latency (ms)',
+    logX: vary === 'rate' && sorted.length > 1 && sorted.at(-1)!.value / sorted[0]!.value >= 8,
+    data: [
+      sorted.map((s) => s.value),
+      sorted.map((s) => s.requestedRate),
+      sorted.map((s) => s.achievedRate),
+      sorted.map((s) => s.p50us / 1000),
+      sorted.map((s) => s.p99us / 1000),
+    ],
+    series: [
+      { label: 'requested /s', colour: '#868e96', dash: [4, 4] },
+      { label: 'achieved /s', colour: '#2f9e44', points: true },
+      { label: 'p50 ms', colour: '#1971c2', scale: 'y2', points: true },
+      { label: 'p99 ms', colour: '#f08c00', scale: 'y2', points: true },
+    ],
+    lines,
+  });
+}
 
 /** What a stepped report adds to a latency report (`report.steps`). */
 export interface SteppedRun {
@@ -54,7 +166,8 @@ export function steppedReport(
   const timeline: TimelineBucket[] = reports.flatMap((r, i) => r.timeline.map((b) => ({ ...b, second: b.second + offsetSeconds[i]! })));
   const gaps = addEncoded(reports.map((r) => r.staggers.histogram.encoded));
   const worst: Stagger[] = reports
-    .flatMap((r, i) => r.staggers.worst.map((s) => ({ ...s, startMs: s.startMs + offsets[i]!, ...(s.listener ? { listener: `${label(i)}/${s.listener}` } : {}) })))
+    // on the timeline's axis (whole-second shifts), so a stagger is shaded over the seconds it happened in
+    .flatMap((r, i) => r.staggers.worst.map((s) => ({ ...s, startMs: s.startMs + offsetSeconds[i]! * 1000, ...(s.listener ? { listener: `${label(i)}/${s.listener}` } : {}) })))
     .sort((a, b) => b.gapMs - a.gapMs)
     .slice(0, WORST_STAGGERS_KEPT);
 

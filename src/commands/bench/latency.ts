@@ -10,7 +10,7 @@ import { renderAgents } from '../../render/agents-table.js';
 import { breachLines, renderReportSummary, renderStepsTable } from '../../render/latency-table.js';
 import { listPlan, runSteps, type StepVariable } from '../../measure/steps.js';
 import { steppedReport } from '../../report/steps.js';
-import type { StepRow } from '../../report/capacity.js';
+import type { StepRow } from '../../report/steps.js';
 import { breaches, evaluateThresholds, THRESHOLD_EXIT_CODE, type ThresholdResult } from '../../measure/thresholds.js';
 import type { LatencyReport } from '../../report/model.js';
 import { writeReport, type WrittenReport } from '../../report/write.js';
