@@ -1,9 +1,8 @@
 import { Flags } from '@oclif/core';
-import { parseAuthSpec } from '../embedded/auth/index.js';
-import { runForegroundServer, type ForegroundServerOptions, type ServerRunSummary } from '../embedded/cli-server.js';
-import { parseFault } from '../embedded/faults.js';
+import { DEFAULT_OPLOG_ENTRIES, DEFAULT_PORT, DEFAULT_REPLICA_SET, parseAuthSpec } from '../embedded/index.js';
+import { parseFault } from '../server/fault-spec.js';
+import { runForegroundServer, type ForegroundServerOptions, type ServerRunSummary } from '../server/foreground.js';
 import { asUserError, UserError } from '../util/errors.js';
-import { DEFAULT_OPLOG_ENTRIES, DEFAULT_PORT, DEFAULT_REPLICA_SET } from '../embedded/index.js';
 import { TickerCommand } from '../util/command-base.js';
 import { BOUNDS, describeBound } from '../util/bounds.js';
 import { formatDuration } from '../util/duration.js';

@@ -1,4 +1,3 @@
-import { parseDuration } from '../util/duration.js';
 import type { Topology } from './topology.js';
 
 /**
@@ -29,17 +28,8 @@ export interface FaultTarget {
   restart(downMs: number): Promise<void>;
 }
 
-const DEFAULT_MS: Record<FaultKind, number> = { drop: 0, stepDown: 2_000, pause: 1_000, restart: 200 };
-const KIND_NAMES: Record<string, FaultKind> = { drop: 'drop', dropconnections: 'drop', stepdown: 'stepDown', pause: 'pause', restart: 'restart' };
-
-/** `drop`, `stepdown`, `stepdown:5s`, `pause:500ms`, `restart`, `restart:1s` (as `ticker server --fault` takes them). */
-export function parseFault(spec: string): Fault {
-  const [name, duration, ...rest] = spec.trim().split(/[:=]/);
-  const kind = KIND_NAMES[name.toLowerCase().replace(/[-_]/g, '')];
-  if (!kind || rest.length > 0) throw new Error(`unknown fault "${spec}": use drop, stepdown[:2s], pause[:1s] or restart[:200ms]`);
-  if (duration !== undefined && kind === 'drop') throw new Error(`fault "drop" takes no duration`);
-  return { kind, durationMs: duration === undefined ? DEFAULT_MS[kind] : parseDuration(duration) };
-}
+/** How long each fault lasts unless told otherwise. */
+export const DEFAULT_FAULT_MS: Readonly<Record<FaultKind, number>> = { drop: 0, stepDown: 2_000, pause: 1_000, restart: 200 };
 
 /** The fault state of one server; the wire server asks it before each command and before each reply. */
 export class FaultInjector {
@@ -64,7 +54,7 @@ export class FaultInjector {
   }
 
   /** Secondary for `ms`, then primary again; resolves when primary again. */
-  stepDown(ms: number = DEFAULT_MS.stepDown): Promise<void> {
+  stepDown(ms: number = DEFAULT_FAULT_MS.stepDown): Promise<void> {
     this.stepDownEnd?.();
     this.target.topology.writablePrimary = false;
     return new Promise((resolve) => {
@@ -81,7 +71,7 @@ export class FaultInjector {
   }
 
   /** Every command waits `ms` (including those already running, before they answer); resolves at the end. */
-  pause(ms: number = DEFAULT_MS.pause): Promise<void> {
+  pause(ms: number = DEFAULT_FAULT_MS.pause): Promise<void> {
     if (this.pauseEnd) return this.pauseEnd;
     this.pauseEnd = new Promise((resolve) => {
       this.pauseResume = () => {
@@ -94,7 +84,7 @@ export class FaultInjector {
     return this.pauseEnd;
   }
 
-  restart(downMs: number = DEFAULT_MS.restart): Promise<void> {
+  restart(downMs: number = DEFAULT_FAULT_MS.restart): Promise<void> {
     this.stepDownEnd?.();
     return this.target.restart(downMs);
   }

@@ -1,5 +1,13 @@
 import os from 'node:os';
+import type { DataNode } from './data-node.js';
+import { DEFAULT_OPLOG_ENTRIES, DEFAULT_PORT, DEFAULT_REPLICA_SET } from './defaults.js';
 import { WireServer, type WireServerOptions } from './server.js';
+
+// The server's public surface: what the harness (the `server` command, benches, scripts) may use.
+export { SERVER_VERSION } from './commands/hello.js';
+export { parseAuthSpec, type AuthCredentials } from './auth/index.js';
+export { DEFAULT_FAULT_MS, FAULT_KINDS, FaultPlan, type Fault, type FaultKind, type FaultPlanOptions } from './faults.js';
+export { startShardedServer, type ShardedServerFlags, type ShardedServerHandle } from './sharded/cli.js';
 
 export interface EmbeddedServerOptions {
   /** Address to bind; 127.0.0.1 unless told otherwise. */
@@ -23,9 +31,7 @@ export interface EmbeddedServerOptions {
   log?: (line: string) => void;
 }
 
-export const DEFAULT_OPLOG_ENTRIES = 1_000_000;
-export const DEFAULT_PORT = 27017;
-export const DEFAULT_REPLICA_SET = 'rs0';
+export { DEFAULT_OPLOG_ENTRIES, DEFAULT_PORT, DEFAULT_REPLICA_SET };
 
 export interface EmbeddedServer {
   /** The connection string a client should use. */
@@ -78,4 +84,23 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     server,
     stop: () => server.close(),
   };
+}
+
+/** How much data the given nodes hold (the `server` command's summary at exit). */
+export function dataSummary(nodes: readonly DataNode[]): { databases: number; collections: number; documents: number; oplogEntries: number } {
+  const databases = new Set<string>();
+  let collections = 0;
+  let documents = 0;
+  let oplogEntries = 0;
+  for (const { catalog, oplog } of nodes) {
+    oplogEntries += oplog.size;
+    for (const [name, db] of catalog.databases) {
+      databases.add(name);
+      for (const c of db.values()) {
+        collections++;
+        documents += c.docs.size;
+      }
+    }
+  }
+  return { databases: databases.size, collections, documents, oplogEntries };
 }

@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MongoClient, type ChangeStreamDocument, type Document } from 'mongodb';
 import { startEmbeddedServer, type EmbeddedServer } from '../../src/embedded/index.js';
-import { parseFault, type FaultInjector } from '../../src/embedded/faults.js';
+import type { FaultInjector } from '../../src/embedded/faults.js';
+import { parseFault } from '../../src/server/fault-spec.js';
 
 const WRITES = 300;
 const FAULT_AT = 100;

@@ -1,4 +1,4 @@
-import { DEFAULT_OPLOG_ENTRIES } from '../index.js';
+import { DEFAULT_OPLOG_ENTRIES } from '../defaults.js';
 import { WireServer } from '../server.js';
 import { RouterNode, ShardingCatalog } from './cluster.js';
 import { routerCommands, type RouterContext } from './router.js';

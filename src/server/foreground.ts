@@ -1,9 +1,8 @@
+import {
+  dataSummary, FaultPlan, SERVER_VERSION, startEmbeddedServer, startShardedServer,
+  type EmbeddedServer, type EmbeddedServerOptions, type Fault, type ShardedServerFlags,
+} from '../embedded/index.js';
 import { UserError } from '../util/errors.js';
-import { startEmbeddedServer, type EmbeddedServer, type EmbeddedServerOptions } from './index.js';
-import { SERVER_VERSION } from './commands/hello.js';
-import type { DataNode } from './data-node.js';
-import { FaultPlan, type Fault } from './faults.js';
-import { startShardedServer, type ShardedServerFlags } from './sharded/cli.js';
 
 /** What `ticker server` needs besides the server's own options. */
 export interface ForegroundIo {
@@ -72,7 +71,7 @@ async function startReplicaSet(options: ForegroundServerOptions, io: ForegroundI
   return {
     uri: server.uri,
     banner,
-    contents: () => contentsOf([server.server.node]),
+    contents: () => dataSummary([server.server.node]),
     stop: async () => {
       await plan?.stop();
       await server.stop();
@@ -89,7 +88,7 @@ async function startSharded(options: ForegroundServerOptions, io: ForegroundIo):
   return {
     uri: handle.cluster.uri,
     banner: handle.lines,
-    contents: () => contentsOf(handle.cluster.shards.map((s) => s.node)),
+    contents: () => dataSummary(handle.cluster.shards.map((s) => s.node)),
     stop: () => handle.stop(),
   };
 }
@@ -112,24 +111,6 @@ async function explainListenErrors<T>(options: EmbeddedServerOptions, start: () 
     if (/^refusing to bind/.test(e.message ?? '')) throw new UserError(e.message);
     throw err;
   }
-}
-
-function contentsOf(nodes: DataNode[]): Pick<ServerRunSummary, 'databases' | 'collections' | 'documents' | 'oplogEntries'> {
-  const databases = new Set<string>();
-  let collections = 0;
-  let documents = 0;
-  let oplogEntries = 0;
-  for (const { catalog, oplog } of nodes) {
-    oplogEntries += oplog.size;
-    for (const [name, db] of catalog.databases) {
-      databases.add(name);
-      for (const c of db.values()) {
-        collections++;
-        documents += c.docs.size;
-      }
-    }
-  }
-  return { databases: databases.size, collections, documents, oplogEntries };
 }
 
 export function renderSummary(s: ServerRunSummary): string {
