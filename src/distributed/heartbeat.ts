@@ -70,7 +70,8 @@ export class Heartbeat {
       if (last.state === 'done' || this.missingAgents.has(index)) continue;
       const count = beats[String(index)] ?? 0;
       if (count !== last.beats) this.seen.set(index, { ...last, beats: count, at: now });
-      else if (now - last.at >= this.intervalMs) still.push(index);
+      // a beat and a half: a late timer (a busy machine) does not make a live agent look stopped
+      else if (now - last.at >= 1.5 * this.intervalMs) still.push(index);
     }
     if (still.length === 0) return;
     // Someone has stopped: done, failed (and why), or gone. Only now are the agents' documents read.

@@ -247,8 +247,12 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
           else if (m.type === 'done') resolve(m.result!);
         });
       });
+      // Writer g of G starts g/G of an interval late: together they send as one writer at the whole rate
+      // would (in step, every writer's send would land on the server at once, and queue there).
+      const totalWriters = agent?.totalWriters ?? options.writers;
+      const phaseMs = ((firstWriterId + w) / totalWriters) * (1000 / writerRate);
       const task: WriterTask = {
-        uri, db, coll, writerId: firstWriterId + w, writers: agent?.totalWriters ?? options.writers, rate: writerRate, mix: options.mix, avoid, layout, port: port2,
+        uri, db, coll, writerId: firstWriterId + w, writers: totalWriters, rate: writerRate, phaseMs, mix: options.mix, avoid, layout, port: port2,
         listenerPorts: channels[w]!.map((c) => c.port1), ...(ledger ? { batchesToMain: true } : {}),
       };
       const finished = writerPool.run(task, { filename: writerFile, transferList: [port2, ...task.listenerPorts] }) as Promise<void>;

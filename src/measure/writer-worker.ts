@@ -31,6 +31,11 @@ export interface WriterTask {
   writers: number;
   /** this writer's operations per second */
   rate: number;
+  /**
+   * How long after the common start this writer's plan begins (less than one of its intervals): writers
+   * of one run, in one process or on several agents, interleave their sends instead of sending together.
+   */
+  phaseMs?: number;
   mix?: string;
   /** the bulk key space, read once by the main thread */
   layout: BulkLayout;
@@ -106,7 +111,9 @@ export default async function writerTask(task: WriterTask): Promise<void> {
     if (!go || stop.signal.aborted) return;
     const { windowStart } = go;
     intervals = new IntervalRecorder(windowStart);
-    await hybridTimer().waitUntil(go.startAt, stop.signal);
+    const phaseMs = task.phaseMs ?? 0;
+    const startAt = go.startAt + phaseMs;
+    await hybridTimer().waitUntil(startAt, stop.signal);
 
     let lastIntended = 0;
     const onWrite = (e: WriteEvent): void => {
@@ -136,10 +143,11 @@ export default async function writerTask(task: WriterTask): Promise<void> {
       db: task.db,
       coll: task.coll,
       rate: task.rate,
-      durationMs: go.durationMs,
+      // Every writer's plan ends at the same time, whatever its phase.
+      durationMs: go.durationMs - phaseMs,
       // The warm-up ramps up to the rate, so the measured window does not open on a start-up backlog.
-      rampMs: windowStart - go.startAt,
-      startAt: go.startAt,
+      rampMs: Math.max(0, windowStart - startAt),
+      startAt,
       mix: task.mix,
       signal: stop.signal,
       writerId: task.writerId,

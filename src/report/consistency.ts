@@ -34,6 +34,8 @@ const COMPARED: Setting[] = [
   { name: 'duration', of: (r) => r.config.durationMs },
   { name: 'listeners', of: (r) => r.config.listeners },
   { name: 'writers', of: (r) => r.config.writers },
+  // one process is a run of one agent
+  { name: 'agents', of: (r) => r.distributed?.agents ?? 1 },
   ...SHARED,
   ...TARGET,
 ];
@@ -47,6 +49,12 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
  */
 export function mergeProblem(reports: readonly LatencyReport[], names: readonly string[]): string | undefined {
   const first = reports[0]!;
+  // A distributed run's merged report already holds its agents' parts (`nightly-1*.json` matches both).
+  const whole = reports.length > 1 ? reports.findIndex((r) => r.distributed !== undefined) : -1;
+  if (whole >= 0) {
+    const d = reports[whole]!.distributed!;
+    return `${names[whole]} is the merged report of distributed run "${d.run}" (${d.reported.length} agents): merge it with nothing, or merge the agents' own parts`;
+  }
   const seen = new Map<string, string>();
   for (const [i, report] of reports.entries()) {
     const identity = JSON.stringify([report.startedAt, report.endedAt, report.histograms.endToEnd?.encoded ?? Object.values(report.histograms)[0]?.encoded]);

@@ -124,6 +124,49 @@ export const steppedRunSchema = z.looseObject({
   rows: z.array(stepRowSchema).min(1),
 });
 
+const agentIndex = count;
+
+/** A row of a distributed run's merged report: one agent, timed on its own clock. */
+export const agentRowSchema = z.looseObject({
+  agent: agentIndex,
+  host: z.string(),
+  rate: rateSchema,
+  listeners: count.min(1),
+  endToEnd: z.looseObject({ count, p50us: micros, p99us: micros, maxUs: micros }),
+  audit: z.looseObject(auditCounts),
+  othersEvents: count,
+  /** server − the agent's clock: either sign */
+  clock: z.looseObject({
+    offsetMs: z.number(),
+    errorMs: ms,
+    clusterTimeLowMs: z.number().optional(),
+    wallTimeLowMs: z.number().optional(),
+    wallTimeHighMs: z.number().optional(),
+  }),
+  control: z.looseObject({ ops: count, opsInWindow: count }),
+});
+
+/** The merged report of a distributed run (`bench latency --run`, `report collect`). */
+export const distributedRunSchema = z
+  .looseObject({
+    run: z.string().min(1),
+    agents: count.min(1),
+    leader: agentIndex,
+    started: z.array(agentIndex),
+    reported: z.array(agentIndex),
+    missing: z.array(z.looseObject({ agent: agentIndex, reason: z.string().min(1) })),
+    perAgent: z.array(agentRowSchema),
+    control: z.looseObject({ opsInWindow: count, benchmarkWrites: count }),
+  })
+  .refine((d) => [d.leader, ...d.started, ...d.reported, ...d.missing.map((m) => m.agent)].every((a) => a < d.agents), {
+    message: 'names an agent index not below agents',
+  })
+  .refine((d) => d.perAgent.length === d.reported.length && d.perAgent.every((row) => d.reported.includes(row.agent)), {
+    path: ['perAgent'],
+    message: 'does not match reported (a row per agent that reported)',
+  })
+  .refine((d) => d.missing.every((m) => !d.reported.includes(m.agent)), { path: ['missing'], message: 'names an agent that reported' });
+
 export const reportSchema = z
   .looseObject({
     format: z.literal(REPORT_FORMAT),
@@ -143,7 +186,7 @@ export const reportSchema = z
     ok: z.boolean(),
     perListener: z.array(z.looseObject({ listener: z.string(), events: count, p99us: micros, maxUs: micros.optional() })).optional(),
     thresholds: z.array(thresholdResultSchema).optional(),
-    distributed: z.looseObject({}).optional(),
+    distributed: distributedRunSchema.optional(),
     steps: steppedRunSchema.optional(),
   })
   // `ok` is the audit's verdict: a file that says otherwise was edited.

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MongoClient } from 'mongodb';
 import type { LatencySummary } from '../../src/commands/bench/latency.js';
-import type { LatencyReport } from '../../src/report/model.js';
+import { parseReport, type LatencyReport } from '../../src/report/model.js';
 import { REPO_ROOT, runTicker, assertRefused, type CliResult } from '../helpers/cli.js';
 import { getTarget, uniqueDbName, type TestTarget } from '../helpers/target.js';
 
@@ -79,13 +79,15 @@ describe('bench latency --run: three agents on one target', () => {
 
   it('merges one report: writes add up to rate × window, every listener audited against every agent\'s writes; a differing flag and a live run name are refused', async () => {
     const run = 'three';
-    const first = startAgent([...argsFor(run), '--json']);
+    const first = startAgent([...argsFor(run), '--threshold', 'rate.writes>=500', '--json']);
     await until('the run to be created', () => runs().findOne({ _id: run }), 30_000, first);
 
     const mismatched = await runTicker(argsFor(run, { rate: '200' }));
     assertRefused(mismatched, /^Error: --rate: this agent was given 200, but run "three" was started with 300 \(the first agent's flags\)/);
 
-    const others = [startAgent([...argsFor(run), '--json']), startAgent([...argsFor(run), '--json'])];
+    // Judged on the whole (600 writes), by the first agent only: each part alone has a third of them.
+    const whole = ['--threshold', 'rate.writes>=500'];
+    const others = [startAgent([...argsFor(run), ...whole, '--json']), startAgent([...argsFor(run), ...whole, '--json'])];
     await until('the run to start', () => runs().findOne({ _id: run, state: 'started' }));
     const reused = await runTicker(argsFor(run));
     assertRefused(reused, /^Error: run "three" is live \(started .* with 3 of 3 agents\): choose another --run name/);
@@ -99,7 +101,8 @@ describe('bench latency --run: three agents on one target', () => {
     // Only the three agents ever registered: the refused ones left nothing behind.
     assert.equal(await runs().countDocuments({ run, kind: 'agent' }), 3);
 
-    const merged = JSON.parse(await readFile(leader.files.json, 'utf8')) as LatencyReport;
+    const merged = parseReport(JSON.parse(await readFile(leader.files.json, 'utf8')), leader.files.json);
+    assert.deepEqual(merged.thresholds?.map((t) => [t.expression, t.pass]), [['rate.writes>=500', true]]);
     const parts = await Promise.all(
       summaries.map(async (s) => JSON.parse(await readFile(s.distributed!.ownFiles!.json, 'utf8')) as LatencyReport),
     );
@@ -107,12 +110,13 @@ describe('bench latency --run: three agents on one target', () => {
     assert.equal(merged.rate.writes, sumOf((r) => r.rate.writes));
     assert.equal(merged.rate.requested, 300);
     for (const p of parts) assert.equal(p.config.rate, 100, 'each agent drives a third of the rate');
+    for (const p of parts) assert.equal(p.thresholds, undefined, 'a part is not judged on its own');
     const planned = 300 * 2;
     assert.ok(Math.abs(merged.rate.writes - planned) <= planned * RATE_TOLERANCE, `writes ${merged.rate.writes}, planned ${planned}`);
 
     assert.equal(merged.audit.lost, 0);
     assert.equal(merged.audit.duplicated, 0);
-    assert.equal(merged.ok, true);
+    assert.equal(merged.ok, true, `the parts: ${JSON.stringify(parts.map((p) => ({ ok: p.ok, audit: p.audit, notes: p.target.notes })))}`);
     // Each agent's own report audits its listeners against its own writes; the merged one against everyone's.
     const allWrites = sumOf((r) => r.audit.expected);
     assert.equal(allWrites, merged.rate.writes - merged.rate.writeErrors);
@@ -137,7 +141,7 @@ describe('bench latency --run: three agents on one target', () => {
     // While measuring, the coordination is the heartbeat only: one operation per beat (500 ms here), and a
     // read of the agents' documents only once a counter stands still (the others finishing).
     const windowMs = Date.parse(merged.endedAt) - Date.parse(merged.startedAt);
-    for (const a of d.perAgent) assert.ok(a.control.opsInWindow <= Math.ceil(windowMs / 500) + 3, `agent ${a.agent}: ${a.control.opsInWindow} control ops in ${windowMs} ms`);
+    for (const a of d.perAgent) assert.ok(a.control.opsInWindow <= Math.ceil(windowMs / 500) + 4, `agent ${a.agent}: ${a.control.opsInWindow} control ops in ${windowMs} ms`);
     const md = await readFile(leader.files.md, 'utf8');
     assert.match(md, /## Agents \(run three\)/);
 
@@ -194,9 +198,15 @@ describe('bench latency --run: three agents on one target', () => {
     assert.equal(l.code, 1, l.stderr);
     assert.match(l.stderr, /agent 2 of run "killed" did not report: the merged report holds the others' results/);
 
-    const collected = await runTicker(['report', 'collect', '--uri', target.uri, '--control-db', controlDb, '--run', run, '--out-dir', dir, '--json']);
-    assert.equal(collected.code, 0, collected.stderr);
-    const { report } = JSON.parse(collected.stdout) as { report: LatencyReport };
+    // The same verdict as the first agent's: exit 1, naming the missing agent; the report is written.
+    const collectArgs = ['report', 'collect', '--uri', target.uri, '--control-db', controlDb, '--run', run, '--out-dir', dir];
+    const verdict = await runTicker(collectArgs);
+    assert.equal(verdict.code, 1, verdict.stderr);
+    assert.match(verdict.stderr, /^Error: agent 2 of run "killed" did not report: the merged report holds the others' results\n$/);
+    const collected = await runTicker([...collectArgs, '--json']);
+    const { report: json } = JSON.parse(collected.stdout) as { report: LatencyReport };
+    const report = parseReport(JSON.parse(await readFile(join(dir, `${run}.json`), 'utf8')), `${run}.json`);
+    assert.deepEqual(report.distributed, json.distributed);
     const d = report.distributed!;
     assert.deepEqual(d.reported, [0, 1]);
     assert.equal(d.missing.length, 1);

@@ -184,8 +184,11 @@ export default class BenchLatency extends TickerCommand {
       const { errors, interrupted } = result;
       progress?.clear();
       // Thresholds are judged on the whole: the merged report when this agent made one (a stepped run's, per step, are in).
+      // Another agent's part would pass or fail on its share of the load: only the first agent judges them.
       const report = merged?.report ?? result.report;
-      if (flags.threshold?.length && !report.steps) report.thresholds = evaluateThresholds(flags.threshold, report);
+      const part = distributed !== undefined && merged === undefined;
+      if (flags.threshold?.length && !report.steps && !part) report.thresholds = evaluateThresholds(flags.threshold, report);
+      if (flags.threshold?.length && part && !json) process.stderr.write(`--threshold is judged on the whole run by its first agent (or \`ticker report collect --run ${flags.run} --threshold ...\`)\n`);
       // A second Ctrl-C waits for the files: never half a report.
       const files = await this.writing(async () => {
         if (!distributed) return writeReport(report, flags['report-dir'], undefined, result.intervals);

@@ -47,10 +47,19 @@ export default class ReportCollect extends TickerCommand {
         if (report.distributed) this.log(`\n${renderAgents(report.distributed)}`);
         this.log(`\nwrote ${Object.values(files).join(', ')}`);
       }
+      // The same verdict as the first agent's: a failed audit or a missing agent exits 1, a breach 99.
+      const missing = report.distributed?.missing.map((m) => m.agent) ?? [];
+      if (!report.ok) {
+        if (!this.jsonEnabled()) process.stderr.write('Error: the audit failed: events were lost or duplicated (see the report)\n');
+        process.exitCode = 1;
+      } else if (missing.length > 0) {
+        if (!this.jsonEnabled()) process.stderr.write(`Error: agent${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of run "${flags.run}" did not report: the merged report holds the others' results\n`);
+        process.exitCode = 1;
+      }
       const breached = breaches(report.thresholds);
       if (breached.length > 0) {
         if (!this.jsonEnabled()) for (const line of breachLines(breached)) process.stderr.write(`${line}\n`);
-        process.exitCode = THRESHOLD_EXIT_CODE;
+        if (!process.exitCode) process.exitCode = THRESHOLD_EXIT_CODE;
       }
       return { files, report };
     } finally {
