@@ -8,6 +8,7 @@ import { chartHead } from './charts.js';
 import { figureName, type ComparisonRow } from './compare.js';
 import { escapeXml, PAGE_STYLE, plots } from './html.js';
 import type { LatencyReport } from './model.js';
+import { stepsOverlayChart } from './steps.js';
 
 export interface ComparePage {
   base: { name: string; report: LatencyReport };
@@ -48,11 +49,18 @@ ${chartHead()}</head>
 ${page.differences.length > 0 ? `<p class="note"><b>The runs differ in:</b> ${escapeXml(page.differences.join('; '))}: their figures differ for that reason too.</p>` : ''}
 <h2>Plots (both runs)</h2>
 <p class="note">Hover for values; drag across a plot to zoom in, double-click to zoom out.</p>
-${plots([{ name: 'base', report: base.report }, { name: 'new', report: next.report }])}
+${bothStepped(page)}${plots([{ name: 'base', report: base.report }, { name: 'new', report: next.report }])}
 <h2>Verdict per figure</h2>
 <table class="verdicts"><tr><th>figure</th><th>base</th><th>new</th><th>delta</th><th>base 95% interval</th><th>new 95% interval</th><th>verdict</th><th>why</th></tr>
 ${table}</table>
 <p class="note"><b>Rule.</b> ${escapeXml(page.rule)}</p>
 </body></html>
 `;
+}
+
+/** Both runs stepped over the same variable: their steps on one plot. */
+function bothStepped({ base, next }: ComparePage): string {
+  const [b, n] = [base.report.steps, next.report.steps];
+  if (!b || !n || b.variable !== n.variable) return '';
+  return stepsOverlayChart([{ name: 'base', rows: b.rows }, { name: 'new', rows: n.rows }], b.variable, b.rows[0]?.thresholds ?? []) + '\n';
 }

@@ -11,7 +11,7 @@ import type { IntervalHistogram, IntervalLog } from '../measure/intervals.js';
 import type { StepResult, StepVariable } from '../measure/steps.js';
 import type { ThresholdResult } from '../measure/thresholds.js';
 import { formatCount, formatMs, formatRate, formatStep } from '../render/format-latency.js';
-import { chartHtml } from './charts.js';
+import { chartHtml, type ChartSeries } from './charts.js';
 import { HISTOGRAM_DESCRIPTIONS, isAuditClean, type LatencyReport, type ReportHistogram, type Stagger, type TimelineBucket } from './model.js';
 import type { Section } from './sections.js';
 
@@ -95,32 +95,49 @@ function failWhy(s: StepRow): string {
   return why.length > 0 ? ` (${why.join(', ')})` : '';
 }
 
+type LimitLike = { expression: string; limit: number; unit: string; metric: string };
+
 /** The steps plot: requested vs achieved rate (left) and p50/p99 (right, ms) per step, with the SLO line. */
-export function stepsChart(rows: readonly StepRow[], vary: StepVariable, slo: readonly ThresholdResult[] | readonly { expression: string; limit: number; unit: string; metric: string }[], id = 'steps'): string {
-  const sorted = [...rows].sort((a, b) => a.value - b.value);
+export function stepsChart(rows: readonly StepRow[], vary: StepVariable, slo: readonly LimitLike[], id = 'steps'): string {
+  return stepsOverlayChart([{ name: '', rows }], vary, slo, id);
+}
+
+/** Several stepped runs' steps on one plot (`report compare`): the second dashed; p99 only, for legibility. */
+export function stepsOverlayChart(runs: readonly { name: string; rows: readonly StepRow[] }[], vary: StepVariable, slo: readonly LimitLike[], id = 'steps'): string {
+  const xs = [...new Set(runs.flatMap((r) => r.rows.map((s) => s.value)))].sort((a, b) => a - b);
   const lines = slo
     .filter((t) => t.unit === 'us' && /^endToEnd\.p(50|99)$/.test(t.metric))
     .map((t) => ({ value: t.limit / 1000, label: `SLO ${t.expression}`, colour: '#e03131', scale: 'y2' as const }));
+  const overlay = runs.length > 1;
+  const data: (number | null)[][] = [xs];
+  const series: ChartSeries[] = [];
+  runs.forEach((run, r) => {
+    const at = new Map(run.rows.map((s) => [s.value, s]));
+    const pick = (f: (s: StepRow) => number) => xs.map((x) => (at.has(x) ? f(at.get(x)!) : null));
+    const prefix = overlay ? `${run.name} ` : '';
+    const dash = r === 0 ? undefined : [8, 4];
+    if (r === 0) {
+      data.push(xs.map((x) => runs.flatMap((other) => other.rows.filter((s) => s.value === x))[0]?.requestedRate ?? null));
+      series.push({ label: 'requested /s', colour: '#868e96', dash: [4, 4] });
+    }
+    data.push(pick((s) => s.achievedRate));
+    series.push({ label: `${prefix}achieved /s`, colour: '#2f9e44', points: true, dash });
+    if (!overlay) {
+      data.push(pick((s) => s.p50us / 1000));
+      series.push({ label: 'p50 ms', colour: '#1971c2', scale: 'y2', points: true });
+    }
+    data.push(pick((s) => s.p99us / 1000));
+    series.push({ label: `${prefix}p99 ms`, colour: '#f08c00', scale: 'y2', points: true, dash });
+  });
   return chartHtml({
     id,
     title: vary === 'rate' ? 'Requested vs achieved rate, and latency, per step' : 'Achieved rate and latency per listener count',
     xLabel: vary === 'rate' ? 'requested rate (writes/s)' : 'listeners',
     yLabel: 'writes/s',
     y2Label: 'endToEnd latency (ms)',
-    logX: vary === 'rate' && sorted.length > 1 && sorted.at(-1)!.value / sorted[0]!.value >= 8,
-    data: [
-      sorted.map((s) => s.value),
-      sorted.map((s) => s.requestedRate),
-      sorted.map((s) => s.achievedRate),
-      sorted.map((s) => s.p50us / 1000),
-      sorted.map((s) => s.p99us / 1000),
-    ],
-    series: [
-      { label: 'requested /s', colour: '#868e96', dash: [4, 4] },
-      { label: 'achieved /s', colour: '#2f9e44', points: true },
-      { label: 'p50 ms', colour: '#1971c2', scale: 'y2', points: true },
-      { label: 'p99 ms', colour: '#f08c00', scale: 'y2', points: true },
-    ],
+    logX: vary === 'rate' && xs.length > 1 && xs.at(-1)! / xs[0]! >= 8,
+    data,
+    series,
     lines,
   });
 }

@@ -64,6 +64,8 @@ describe('report compare: a verdict per figure', () => {
     const rows = compareReports(stepped(10), stepped(30));
     assert.equal(verdictOf(rows, '100 writes/s: endToEnd.p99'), 'within noise');
     assert.equal(verdictOf(rows, '1,000 writes/s: endToEnd.p99'), 'worse');
+    const html = renderCompareHtml({ base: { name: 'a', report: stepped(10) }, next: { name: 'b', report: stepped(30) }, differences: [], rows, rule: verdictRule() });
+    assert.match(html, /tickerChart\(\{"id":"steps".*"label":"base achieved \/s".*"label":"new p99 ms"/);
   });
 
   it('the page holds both runs overlaid, the verdicts and the rule', () => {

@@ -197,6 +197,7 @@ export default class BenchLatency extends TickerCommand {
       });
       const summary: LatencySummary = { ...summarise(report, files, errors, interrupted), ...(distributed ? { distributed } : {}) };
       if (!json) {
+        if (report.steps) this.log(`all ${report.steps.rows.length} steps together (each step on its own below):`);
         this.log(renderReportSummary(report, { colour: colourEnabled(process.stdout) }));
         if (report.steps) this.log(`\nsteps (thresholds judged on each step):\n${renderStepsTable(report.steps.rows, report.steps.variable, { colour: colourEnabled(process.stdout) })}`);
         if (report.distributed) this.log(`\n${renderAgents(report.distributed)}`);
