@@ -87,6 +87,23 @@ describe('long operations share the server', () => {
     assert.ok(pingFirst, 'the ping waited for the $group');
   });
 
+  it('one $group bucket (_id: null) with a costly accumulator: another connection is answered first', async () => {
+    // 2,000 documents of 16 KiB: the grouping key costs nothing, the accumulator scans every string (RE2,
+    // linear), so nearly all the work is accumulating the one bucket.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const wide = db.collection<any>('wide');
+    const long = 'a'.repeat(16 * 1024);
+    await wide.insertMany(Array.from({ length: 2000 }, (_, i) => ({ _id: i, s: i % 10 === 0 ? long : `${long}b`, x: i % 7 })));
+    const hits = { $sum: { $cond: [{ $regexMatch: { input: '$s', regex: '^(a+)+$' } }, 1, 0] } };
+    const pipeline = [{ $group: { _id: null, hits, n: { $count: {} }, top: { $max: '$x' }, avg: { $avg: '$x' } } }];
+    const { pingFirst, longRanPastPingSend } = await pingDuring(async () => {
+      const [all] = await wide.aggregate(pipeline).toArray();
+      assert.deepEqual(all, { _id: null, hits: 200, n: 2000, top: 6, avg: Array.from({ length: 2000 }, (_, i) => i % 7).reduce((a, b) => a + b) / 2000 });
+    });
+    assert.ok(longRanPastPingSend, 'the $group ended before the ping was sent');
+    assert.ok(pingFirst, 'the ping waited for the $group');
+  });
+
   it('a sort of 200k documents gives mongod\'s order', async () => {
     const docs = await big().find({}, { sort: { x: -1, _id: 1 }, limit: 3, projection: { _id: 1, x: 1 } }).toArray();
     assert.deepEqual(docs, [{ _id: 96, x: 96 }, { _id: 193, x: 96 }, { _id: 290, x: 96 }]);

@@ -1,6 +1,6 @@
 import type { Document } from 'bson';
 import { Aggregator } from 'mingo';
-import { HashMap } from 'mingo/util';
+import { compare as compareValues, HashMap } from 'mingo/util';
 import { CommandError } from '../errors.js';
 import { mingoError, mingoOptions, preparePipeline, type QueryOptions } from '../storage/query.js';
 import type { Deadline } from './deadline.js';
@@ -112,17 +112,122 @@ async function group(docs: Document[], spec: Document, deadline: Deadline, opts:
     await deadline.step();
   }
   const accumulate = compile([{ $group: spec }], opts);
+  const split = splitPlan(spec);
   const out: Document[] = [];
   let batch: Document[] = [];
-  for (const members of groups.values()) {
-    for (const doc of members) batch.push(doc);
-    if (batch.length < GROUP_BATCH) continue;
+  const flush = () => {
     for (const doc of run(accumulate, batch)) out.push(doc);
     batch = [];
+  };
+  for (const members of groups.values()) {
+    if (split && members.length > CHUNK) {
+      // One big group (e.g. `_id: null` over everything): accumulated in parts, merged where that is exact.
+      if (batch.length > 0) flush();
+      out.push(await accumulateInParts(members, spec, split, accumulate, deadline, opts));
+      await deadline.step();
+      continue;
+    }
+    for (const doc of members) batch.push(doc);
+    if (batch.length < GROUP_BATCH) continue;
+    flush();
     await deadline.step();
   }
-  if (batch.length > 0 || out.length === 0) for (const doc of run(accumulate, batch)) out.push(doc);
+  if (batch.length > 0 || out.length === 0) flush();
   return out;
+}
+
+type Merge = '$sum' | '$count' | '$min' | '$max' | '$first' | '$last' | '$push' | '$avg';
+const MERGEABLE = new Set<string>(['$sum', '$count', '$min', '$max', '$first', '$last', '$push', '$avg']);
+
+/**
+ * How to accumulate one group in parts: each output field's accumulator, when every one of them can be merged
+ * from partial results (undefined otherwise: the group is accumulated in one go, as before). `$avg` is
+ * accumulated as a sum and a count of numbers (mingo's $avg ignores non-numbers, as mongod's does).
+ */
+function splitPlan(spec: Document): { fields: [string, Merge][]; partial: Document } | undefined {
+  const fields: [string, Merge][] = [];
+  const partial: Document = { _id: spec._id };
+  for (const [field, acc] of Object.entries(spec)) {
+    if (field === '_id') continue;
+    if (!acc || typeof acc !== 'object' || Array.isArray(acc)) return undefined;
+    const ops = Object.keys(acc);
+    if (ops.length !== 1 || !MERGEABLE.has(ops[0])) return undefined;
+    const op = ops[0] as Merge;
+    fields.push([field, op]);
+    if (op === '$avg') {
+      partial[partKey(field, 'sum')] = { $sum: acc.$avg };
+      partial[partKey(field, 'n')] = { $sum: { $cond: [{ $isNumber: acc.$avg }, 1, 0] } };
+    } else {
+      partial[field] = acc;
+    }
+  }
+  return { fields, partial };
+}
+
+/** The partial-result field of one part of an accumulator (a name no user field can have). */
+const partKey = (field: string, part: string) => `${field}\u0001${part}`;
+
+/**
+ * One group's result from parts of CHUNK documents (an accumulator may cost much per document), yielding
+ * between parts. The merge is exact: sums
+ * are added only while every partial sum and the total are safe integers (otherwise the group is accumulated
+ * in one go, so floating-point sums come out as one sequential pass gives them), $min/$max keep mingo's order
+ * and skip null partials (what mingo's own $min/$max skip), $first/$last/$push follow document order.
+ */
+async function accumulateInParts(members: Document[], spec: Document, split: { fields: [string, Merge][]; partial: Document }, whole: Aggregator, deadline: Deadline, opts: object): Promise<Document> {
+  const partial = compile([{ $group: split.partial }], opts);
+  const parts: Document[] = [];
+  for (let at = 0; at < members.length; at += CHUNK) {
+    parts.push(run(partial, members.slice(at, at + CHUNK))[0]);
+    await deadline.step();
+  }
+  const sum = (field: string): number | undefined => {
+    let total = 0;
+    for (const p of parts) {
+      const v = p[field];
+      if (typeof v !== 'number' || !Number.isSafeInteger(v)) return undefined;
+      total += v;
+    }
+    return Number.isSafeInteger(total) ? total : undefined;
+  };
+  const result: Document = { _id: parts[0]._id };
+  for (const [field, op] of split.fields) {
+    switch (op) {
+      case '$sum':
+      case '$count': {
+        const total = sum(field);
+        if (total === undefined) return run(whole, members)[0];
+        result[field] = total;
+        break;
+      }
+      case '$avg': {
+        const total = sum(partKey(field, 'sum'));
+        const n = sum(partKey(field, 'n'));
+        if (total === undefined || n === undefined) return run(whole, members)[0];
+        result[field] = n === 0 ? null : total / n;
+        break;
+      }
+      case '$min':
+      case '$max': {
+        const values = parts.map((p) => p[field]).filter((v) => v !== null && v !== undefined);
+        result[field] = values.length === 0 ? parts[0][field] : values.reduce((a, b) => {
+          const c = compareValues(a, b);
+          return (op === '$min' ? c <= 0 : c >= 0) ? a : b;
+        });
+        break;
+      }
+      case '$first':
+        result[field] = parts[0][field];
+        break;
+      case '$last':
+        result[field] = parts[parts.length - 1][field];
+        break;
+      case '$push':
+        result[field] = parts.flatMap((p) => p[field] as unknown[]);
+        break;
+    }
+  }
+  return result;
 }
 
 function compile(stages: Document[], opts: object): Aggregator {

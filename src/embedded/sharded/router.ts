@@ -12,6 +12,10 @@ import { CommandError, ErrorCode, badValue } from '../errors.js';
 import { withIdFirst } from '../storage/document.js';
 import { sameValue } from '../storage/update.js';
 import { runFind, runPipeline } from '../storage/query.js';
+import { queryOptionsOf } from '../commands/query-options.js';
+import { runPipelineInSlices } from '../exec/pipeline.js';
+import { findStages, matchInSlices } from '../exec/scan.js';
+import { deleteInSlices, updateInSlices } from '../exec/writes.js';
 import { isRegexValue } from '../storage/regex.js';
 import type { ShardedCollection } from './chunks.js';
 import { splitNs, type ShardingCatalog } from './cluster.js';
@@ -98,17 +102,18 @@ export function routerCommands(rc: RouterContext): CommandTable {
     return writeReply({ n }, errors);
   }, true);
 
-  const update: CommandHandler = routed('update', crudCommands.update, (cmd, ctx, meta) => {
+  const update: CommandHandler = routed('update', crudCommands.update, async (cmd, ctx, meta) => {
     let n = 0;
     let nModified = 0;
     const upserted: Document[] = [];
-    const errors = eachStatement(statementsOf(cmd, 'updates'), cmd.ordered !== false, (stmt, index) => {
+    const errors = await eachStatement(statementsOf(cmd, 'updates'), cmd.ordered !== false, async (stmt, index) => {
       if (stmt.q === undefined || stmt.u === undefined) throw new CommandError(ErrorCode.FailedToParse, "BSON field 'update.updates.q' is missing but a required field");
       const { targets, exact } = targetsOf(meta, stmt.q);
       if (stmt.upsert && !exact) throw new CommandError(61, 'Failed to target upsert by query :: could not extract exact shard key', [], { codeName: 'ShardKeyNotFound' });
       gossip(targets);
+      const statement = { ...stmt, query: queryOptionsOf(cmd, stmt.collation) } as never;
       for (const t of targets) {
-        const outcome = nodeOf(ctx, t).update(meta.db, meta.coll, stmt as never);
+        const outcome = await updateInSlices(nodeOf(ctx, t), meta.db, meta.coll, statement, ctx.deadline, inTransaction(cmd));
         n += outcome.n;
         nModified += outcome.nModified;
         if (outcome.upserted !== undefined) upserted.push({ index, _id: outcome.upserted });
@@ -118,14 +123,15 @@ export function routerCommands(rc: RouterContext): CommandTable {
     return writeReply({ n, nModified, upserted: upserted.length > 0 ? upserted : undefined }, errors);
   }, true);
 
-  const del: CommandHandler = routed('delete', crudCommands.delete, (cmd, ctx, meta) => {
+  const del: CommandHandler = routed('delete', crudCommands.delete, async (cmd, ctx, meta) => {
     let n = 0;
-    const errors = eachStatement(statementsOf(cmd, 'deletes'), cmd.ordered !== false, (stmt) => {
+    const errors = await eachStatement(statementsOf(cmd, 'deletes'), cmd.ordered !== false, async (stmt) => {
       if (stmt.limit !== 0 && stmt.limit !== 1) throw badValue('The limit field in delete objects must be 0 or 1');
       const { targets } = targetsOf(meta, stmt.q ?? {});
       gossip(targets);
+      const query = queryOptionsOf(cmd, stmt.collation);
       for (const t of targets) {
-        const removed = nodeOf(ctx, t).delete(meta.db, meta.coll, stmt.q ?? {}, stmt.limit);
+        const removed = await deleteInSlices(nodeOf(ctx, t), meta.db, meta.coll, stmt.q ?? {}, stmt.limit, ctx.deadline, inTransaction(cmd), query);
         n += removed;
         if (stmt.limit === 1 && removed > 0) break;
       }
@@ -133,19 +139,33 @@ export function routerCommands(rc: RouterContext): CommandTable {
     return writeReply({ n }, errors);
   }, true);
 
-  /** Matching documents from every targeted shard (filter applied on the shards, the rest on the router). */
-  const gather = (ctx: CommandContext, meta: ShardedCollection, filter: Document | undefined, perShardLimit = 0): Document[] => {
+  /**
+   * Matching documents from every targeted shard (filter applied on the shards, the rest on the router), read
+   * in slices as the shards' own handlers read: other clients are served meanwhile and maxTimeMS holds.
+   */
+  const gather = async (ctx: CommandContext, cmd: Document, meta: ShardedCollection, filter: Document | undefined, perShardLimit = 0): Promise<Document[]> => {
     const out: Document[] = [];
+    const query = queryOptionsOf(cmd);
     for (const t of targetsOf(meta, filter).targets) {
       const node = nodeOf(ctx, t);
       const collection = node.catalog.get(meta.db, meta.coll);
       if (!collection) continue;
-      for (const doc of node.match(collection, filter, perShardLimit)) out.push(doc);
+      for (const doc of await matchInSlices(node, collection, filter, perShardLimit, ctx.deadline, query)) out.push(doc);
     }
     return out;
   };
 
-  const find: CommandHandler = (cmd, ctx) => {
+  /** All of a sharded collection at once, for $lookup/$unionWith/$graphLookup from (the resolver is synchronous). */
+  const everything = (ctx: CommandContext, meta: ShardedCollection): Document[] => {
+    const out: Document[] = [];
+    for (const t of meta.chunks.shards) {
+      const collection = nodeOf(ctx, t).catalog.get(meta.db, meta.coll);
+      if (collection) for (const doc of collection.docs.values()) out.push(doc);
+    }
+    return out;
+  };
+
+  const find: CommandHandler = async (cmd, ctx) => {
     const coll = collectionArg(cmd, 'find');
     if (ctx.db === 'config') {
       const { docs: source, filter } = matchBsonValues(configCollection(rc, coll), cmd.filter);
@@ -157,14 +177,14 @@ export function routerCommands(rc: RouterContext): CommandTable {
     const limit = typeof cmd.limit === 'number' ? cmd.limit : 0;
     const skip = typeof cmd.skip === 'number' ? cmd.skip : 0;
     const perShard = !cmd.sort && limit !== 0 ? Math.abs(limit) + skip : 0;
-    const gathered = gather(ctx, meta, cmd.filter, perShard);
-    const docs = runFind(gathered, { sort: cmd.sort, projection: cmd.projection, skip, limit });
+    const gathered = await gather(ctx, cmd, meta, cmd.filter, perShard);
+    const docs = await runPipelineInSlices(gathered, findStages({ sort: cmd.sort, projection: cmd.projection, skip, limit }), ctx.deadline, queryOptionsOf(cmd));
     const single = cmd.singleBatch === true || limit < 0;
     return firstBatch(ctx, meta.ns, docs, single ? Math.max(docs.length, 1) : cmd.batchSize, single);
   };
 
-  const count: CommandHandler = routed('count', crudCommands.count, (cmd, ctx, meta) => {
-    let n = gather(ctx, meta, cmd.query && Object.keys(cmd.query).length > 0 ? cmd.query : undefined).length;
+  const count: CommandHandler = routed('count', crudCommands.count, async (cmd, ctx, meta) => {
+    let n = (await gather(ctx, cmd, meta, cmd.query && Object.keys(cmd.query).length > 0 ? cmd.query : undefined)).length;
     n = Math.max(0, n - (cmd.skip ?? 0));
     if (cmd.limit) n = Math.min(n, Math.abs(cmd.limit));
     return { n, ok: 1 };
@@ -186,21 +206,21 @@ export function routerCommands(rc: RouterContext): CommandTable {
     return { values, ok: 1 };
   });
 
-  const findAndModify = (name: string): CommandHandler => routed(name, crudCommands[name], (cmd, ctx, meta) => {
+  const findAndModify = (name: string): CommandHandler => routed(name, crudCommands[name], async (cmd, ctx, meta) => {
     const { targets, exact } = targetsOf(meta, cmd.query);
     if (exact) {
       gossip(targets);
       return crudCommands[name](cmd, on(ctx, targets[0]));
     }
     if (cmd.upsert) throw new CommandError(61, 'Query for sharded findAndModify must contain the shard key', [], { codeName: 'ShardKeyNotFound' });
-    const [top] = runFind(gather(ctx, meta, cmd.query), { sort: cmd.sort, limit: 1 });
+    const [top] = await runPipelineInSlices(await gather(ctx, cmd, meta, cmd.query), findStages({ sort: cmd.sort, limit: 1 }), ctx.deadline, queryOptionsOf(cmd));
     if (!top) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
     const shard = meta.chunks.shardOf(top._id);
     gossip([shard]);
     return crudCommands[name]({ ...cmd, query: { _id: top._id }, sort: undefined }, on(ctx, shard));
   }, true);
 
-  const aggregate: CommandHandler = (cmd, ctx) => {
+  const aggregate: CommandHandler = async (cmd, ctx) => {
     const pipeline = cmd.pipeline;
     if (Array.isArray(pipeline)) checkFirstStageOnly(pipeline);
     if (Array.isArray(pipeline) && pipeline[0]?.$changeStream) return openChangeStream(rc, cmd, ctx);
@@ -225,14 +245,14 @@ export function routerCommands(rc: RouterContext): CommandTable {
     if (typeof cmd.cursor !== 'object') throw new CommandError(ErrorCode.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
     // A leading $match runs on the shards; the rest of the pipeline runs on the merged documents.
     const first = pipeline[0]?.$match as Document | undefined;
-    const source = gather(ctx, meta, first);
+    const source = await gather(ctx, cmd, meta, first);
     const rest = first ? pipeline.slice(1) : pipeline;
     const resolver = (name: string) => {
       const other = sharding.sharded(ctx.db, name);
-      if (other) return gather(ctx, other, undefined);
+      if (other) return everything(ctx, other);
       return [...(nodeOf(ctx, sharding.primaryOf(ctx.db)).catalog.get(ctx.db, name)?.docs.values() ?? [])];
     };
-    const docs = rest.length > 0 ? runPipeline(source, rest, resolver) : source;
+    const docs = rest.length > 0 ? await runPipelineInSlices(source, rest, ctx.deadline, { collectionResolver: resolver, ...queryOptionsOf(cmd) }) : source;
     return firstBatch(ctx, meta.ns, docs, cmd.cursor?.batchSize);
   };
 
@@ -531,11 +551,13 @@ function statementsOf(cmd: Document, field: string): Document[] {
   return value;
 }
 
-function eachStatement(statements: Document[], ordered: boolean, apply: (s: Document, i: number) => void): WriteError[] {
+const inTransaction = (cmd: Document) => cmd.autocommit === false;
+
+async function eachStatement(statements: Document[], ordered: boolean, apply: (s: Document, i: number) => Promise<void>): Promise<WriteError[]> {
   const errors: WriteError[] = [];
   for (let i = 0; i < statements.length; i++) {
     try {
-      apply(statements[i], i);
+      await apply(statements[i], i);
     } catch (err) {
       if (!(err instanceof CommandError)) throw err;
       errors.push({ index: i, code: err.code, errmsg: err.message, ...err.extra });
