@@ -84,6 +84,20 @@ describe('bench latency (integration)', () => {
     }
   });
 
+  it('many listeners, watching only the fields they measure, time and audit every event as whole events do', async () => {
+    // 12 listeners over two writers: from 10 on the streams carry the projected event (tick lifted out)
+    const { report, errors } = await runLatency({ ...base(), listeners: 12, writers: 2, durationMs: 1_500 });
+    assert.deepEqual(errors, []);
+    const acknowledged = report.rate.writes - report.rate.writeErrors;
+    assert.ok(acknowledged > 100, `${acknowledged} writes`);
+    assert.equal(report.audit.expected, 12 * acknowledged);
+    assert.equal(report.audit.received, report.audit.expected);
+    assert.equal(report.audit.lost + report.audit.duplicated, 0);
+    const e2e = report.histograms.endToEnd!.summary;
+    assert.ok(Math.abs(e2e.count - 12 * (acknowledged - report.rate.writes / 4)) <= 12 * 4, `endToEnd count ${e2e.count}`);
+    for (const name of ['uncorrected', 'commitToReceipt', 'serverSide'] as const) assert.equal(report.histograms[name]!.summary.count, e2e.count, name);
+  });
+
   it('a blocked getMore shows in the latency maximum and as a stagger; nothing is lost', async (t) => {
     if (!requireEmbedded(t)) return;
     let armed: Promise<unknown> | undefined;
