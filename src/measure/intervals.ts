@@ -118,18 +118,27 @@ export function mergeIntervals(startTime: number, tags: readonly string[], sourc
   return { startTime, tags: allTags, intervals };
 }
 
-/** Writes intended per second and the writers' send lag per second, from the `sendLag` intervals, into the timeline. */
+/**
+ * Per second, from the writers' intervals: writes intended (the `sendLag` values, recorded at their intended
+ * time), writes acknowledged (the `writeAck` values, recorded when acknowledged: the achieved rate), and the
+ * writers' send lag, into the timeline.
+ */
 export function addWriterTimeline(
-  timeline: { second: number; writes?: number; sendLagP99Us?: number; sendLagMaxUs?: number }[],
+  timeline: { second: number; writes?: number; acked?: number; sendLagP99Us?: number; sendLagMaxUs?: number }[],
   log: IntervalLog,
 ): void {
-  const bySecond = new Map(log.intervals.filter((i) => i.tag === 'sendLag').map((i) => [i.second, i.encoded]));
+  const bySecond = (tag: string) => new Map(log.intervals.filter((i) => i.tag === tag).map((i) => [i.second, i.encoded]));
+  const lag = bySecond('sendLag');
+  const acks = bySecond('writeAck');
   for (const bucket of timeline) {
-    const encoded = bySecond.get(bucket.second);
-    if (encoded === undefined) continue;
-    const s = summarizeEncoded(encoded);
-    bucket.writes = s.count;
-    bucket.sendLagP99Us = s.p99;
-    bucket.sendLagMaxUs = s.max;
+    const encoded = lag.get(bucket.second);
+    if (encoded !== undefined) {
+      const s = summarizeEncoded(encoded);
+      bucket.writes = s.count;
+      bucket.sendLagP99Us = s.p99;
+      bucket.sendLagMaxUs = s.max;
+    }
+    const acked = acks.get(bucket.second);
+    if (acked !== undefined) bucket.acked = summarizeEncoded(acked).count;
   }
 }

@@ -96,6 +96,8 @@ export interface TimelineBucket {
   encoded?: string;
   /** writes intended in this second (all writers) */
   writes?: number;
+  /** writes acknowledged in this second (all writers): the achieved rate */
+  acked?: number;
   /** the writers' send lag (actual − intended send time) in this second, µs */
   sendLagP99Us?: number;
   sendLagMaxUs?: number;

@@ -84,6 +84,10 @@ export function rateOverTimeChart(runs: readonly NamedRun[], id = 'rate'): Chart
     series.push({ label: `${prefix}requested /s`, colour: '#868e96', dash: [4, 4] });
     data.push(x.map((s) => at.get(s)?.writes ?? null));
     series.push({ label: `${prefix}writes intended in the second`, colour: '#2f9e44', dash });
+    if (run.report.timeline.some((b) => b.acked !== undefined)) {
+      data.push(x.map((s) => at.get(s)?.acked ?? null));
+      series.push({ label: `${prefix}writes acknowledged in the second`, colour: '#e8590c', dash });
+    }
     const listenersAt = (s: number) => Math.max(1, step(s)?.listeners ?? run.report.config.listeners);
     data.push(x.map((s) => (at.has(s) ? at.get(s)!.events / listenersAt(s) : null)));
     series.push({ label: `${prefix}events received per listener /s`, colour: '#1971c2', dash });

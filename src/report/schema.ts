@@ -78,6 +78,10 @@ export const timelineBucketSchema = z.looseObject({
   p99us: micros,
   maxUs: micros,
   encoded: base64.optional(),
+  writes: count.optional(),
+  acked: count.optional(),
+  sendLagP99Us: micros.optional(),
+  sendLagMaxUs: micros.optional(),
 });
 
 const auditCounts = { expected: count, received: count, lost: count, duplicated: count };

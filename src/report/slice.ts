@@ -5,7 +5,7 @@
  * whole run's, and the report's notes say so.
  */
 import { addEncoded, decodeHistogram, summarizeEncoded } from '../measure/histograms.js';
-import type { IntervalLog } from '../measure/intervals.js';
+import { addWriterTimeline, type IntervalLog } from '../measure/intervals.js';
 import { formatDuration } from '../util/duration.js';
 import { UserError } from '../util/errors.js';
 import { toTimelineBucket } from './from-histograms.js';
@@ -88,5 +88,6 @@ export function sliceReport(base: LatencyReport, stepLog: IntervalLog, range: Sl
     tags: log.tags,
     intervals: inRange.map((i) => ({ ...i, second: i.second - fromSecond })),
   };
+  addWriterTimeline(report.timeline, intervals); // intended and acknowledged writes, send lag: per second in the log too
   return { report, intervals };
 }

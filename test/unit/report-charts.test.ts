@@ -8,7 +8,10 @@ import { makeReport, values } from './latency-report-fixture.js';
 function run(): LatencyReport {
   const r = makeReport({ endToEnd: values(30), gapsMs: [400] });
   r.timeline.push({ second: 3, events: 0, p50us: 0, p99us: 0, maxUs: 0, writes: 0 });
-  r.timeline.forEach((b) => (b.writes ??= 10));
+  r.timeline.forEach((b) => {
+    b.writes ??= 10;
+    b.acked ??= 9;
+  });
   return r;
 }
 
@@ -19,6 +22,7 @@ describe('report plots: what a performance engineer reads', () => {
     assert.deepEqual(chart.data[0], [0.5, 1.5, 2.5]);
     const rate = rateOverTimeChart([{ name: 'run', report: run() }]);
     assert.deepEqual(rate.data[2], [10, 10, 10], 'writes intended per second, without the empty second after the window');
+    assert.deepEqual([rate.series[2]!.label, rate.data[3]], ['writes acknowledged in the second', [9, 9, 9]], 'and achieved: acknowledged per second');
   });
 
   it('staggers are shaded where they are and only there; threshold lines are drawn', () => {
