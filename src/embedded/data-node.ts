@@ -7,6 +7,7 @@ import { Catalog, validateNames } from './storage/catalog.js';
 import type { Collection, CollectionOptions, IndexSpec } from './storage/collection.js';
 import { cloneDocument, idKey, withIdFirst } from './storage/document.js';
 import { compileFilter, exactIdOf, type QueryOptions } from './storage/query.js';
+import { isInt64, markInt64 } from './storage/int64.js';
 import { checkValidationOptions, validateWrite } from './storage/validation.js';
 import { applyUpdate, describeUpdate, isReplacement, type UpdateSpec } from './storage/update.js';
 
@@ -255,7 +256,11 @@ export class DataNode {
       if (doc._id === undefined) delete doc._id;
     } else {
       doc = applyUpdate(seed, stmt.u, stmt.arrayFilters, stmt.query?.variables);
-      for (const [key, value] of Object.entries((stmt.u as Document).$setOnInsert ?? {})) doc[key] = value;
+      const onInsert = (stmt.u as Document).$setOnInsert ?? {};
+      for (const [key, value] of Object.entries(onInsert)) {
+        doc[key] = value;
+        if (isInt64(onInsert, key)) markInt64(doc, key);
+      }
     }
     const stored = withIdFirst(doc);
     if (BSON.calculateObjectSize(stored) > MAX_BSON_OBJECT_SIZE) throw new CommandError(17420, `Document to upsert is larger than ${MAX_BSON_OBJECT_SIZE}`);
@@ -384,10 +389,16 @@ function equalityFields(filter: Document): Document {
       continue;
     }
     if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).some((k) => k.startsWith('$'))) {
-      if ('$eq' in value) seed[key] = value.$eq;
+      if ('$eq' in value) {
+        seed[key] = value.$eq;
+        if (isInt64(value, '$eq')) markInt64(seed, key);
+      }
       continue;
     }
-    if (!key.includes('.')) seed[key] = cloneDocument(value);
+    if (!key.includes('.')) {
+      seed[key] = cloneDocument(value);
+      if (isInt64(filter, key)) markInt64(seed, key);
+    }
   }
   return seed;
 }

@@ -2,6 +2,7 @@ import { BSON, EJSON, type Document } from 'bson';
 import type { Oplog } from '../oplog.js';
 import type { EventOptions } from './events.js';
 import { compileEventPipeline } from './pipeline.js';
+import { boxLongs } from '../storage/int64.js';
 
 /**
  * A change event as cursors hold it: the document, and its BSON once a reply needed it. One object is
@@ -14,7 +15,7 @@ export interface StreamEvent {
 
 /** The event's BSON, encoded the first time any cursor sends it and then copied by every other. */
 export function eventBytes(event: StreamEvent): Uint8Array {
-  return (event.bytes ??= BSON.serialize(event.doc, { ignoreUndefined: true }));
+  return (event.bytes ??= BSON.serialize(boxLongs(event.doc), { ignoreUndefined: true }));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { EJSON, ObjectId, type Document } from 'bson';
+import { copyMarks } from './int64.js';
 
 /**
  * A Map key for an `_id` value. Strings and numbers are their own keys (the common case, and what keeps
@@ -23,11 +24,16 @@ function isPlainObject(value: unknown): value is Document {
  * and shared. Stored documents are never mutated in place, so oplog entries can keep references to them.
  */
 export function cloneDocument<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(cloneDocument) as T;
+  if (Array.isArray(value)) {
+    const copy = value.map(cloneDocument);
+    copyMarks(value, copy);
+    return copy as T;
+  }
   if (value instanceof Date) return new Date(value.getTime()) as T;
   if (!isPlainObject(value)) return value;
   const copy: Document = {};
   for (const key of Object.keys(value)) copy[key] = cloneDocument(value[key]);
+  copyMarks(value, copy);
   return copy as T;
 }
 
@@ -35,11 +41,16 @@ export { isPlainObject };
 
 /** MongoDB stores `_id` first; a document given without one gets an ObjectId. */
 export function withIdFirst(doc: Document): Document {
-  if (!('_id' in doc)) return { _id: new ObjectId(), ...doc };
-  for (const first in doc) {
-    if (first === '_id') return doc; // the usual case, checked without building the key list
-    break;
+  let out: Document;
+  if (!('_id' in doc)) out = { _id: new ObjectId(), ...doc };
+  else {
+    for (const first in doc) {
+      if (first === '_id') return doc; // the usual case, checked without building the key list
+      break;
+    }
+    const { _id, ...rest } = doc;
+    out = { _id, ...rest };
   }
-  const { _id, ...rest } = doc;
-  return { _id, ...rest };
+  copyMarks(doc, out);
+  return out;
 }

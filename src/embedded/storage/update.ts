@@ -3,6 +3,7 @@ import { Aggregator } from 'mingo';
 import * as UPDATE_OPERATORS from 'mingo/operators/update';
 import { CommandError, ErrorCode, badValue } from '../errors.js';
 import { cloneDocument, isPlainObject } from './document.js';
+import { carryMarks, containerOf, int64InUse, isInt64, markInt64 } from './int64.js';
 import { MINGO_OPTIONS, linearFilter, linearPipeline } from './query.js';
 import { updateOperatorOptions } from './regex-operators.js';
 
@@ -56,12 +57,15 @@ export function applyUpdate(doc: Document, u: UpdateSpec, arrayFilters?: Documen
     // A pipeline that drops _id ($replaceRoot, $project) keeps the document's own, as on mongod.
     if (out && out._id === undefined) out = { _id: doc._id, ...out };
     assertSameId(doc, out);
+    carryMarks(doc, out);
     return out;
   }
   if (isReplacement(u)) {
     if ('_id' in u && !sameValue(u._id, doc._id)) throw immutableId(doc);
     const { _id: _ignored, ...rest } = u;
-    return { _id: doc._id, ...cloneDocument(rest) };
+    const out = { _id: doc._id, ...cloneDocument(rest) };
+    carryMarks(u, out);
+    return out;
   }
   checkModifier(u);
   const next = cloneDocument(doc);
@@ -86,7 +90,47 @@ export function applyUpdate(doc: Document, u: UpdateSpec, arrayFilters?: Documen
     throw updateError(doc, (err as Error).message);
   }
   assertSameId(doc, next);
+  if (int64InUse()) markUpdatedInt64(doc, next, operators);
   return next;
+}
+
+/**
+ * The int64 marks of the values an operator update wrote: `$set` keeps the type it was given; `$inc` and
+ * `$mul` stay int64 when either side was int64 and the other an integer (mongod promotes to a double
+ * otherwise); `$min`/`$max` keep the type of the value they kept; `$unset` and `$rename` move or drop them.
+ */
+function markUpdatedInt64(before: Document, next: Document, u: Document): void {
+  const wasInt64 = (path: string) => {
+    const at = containerOf(before, path);
+    return at !== undefined && typeof at.container[at.key] === 'number' && isInt64(at.container, at.key);
+  };
+  for (const op of ['$set', '$setOnInsert', '$inc', '$mul', '$min', '$max', '$unset', '$rename']) {
+    const expr = u[op];
+    if (!isPlainObject(expr)) continue;
+    for (const path of Object.keys(expr)) {
+      if (path.includes('$')) continue;
+      const target = op === '$rename' && typeof expr[path] === 'string' ? (expr[path] as string) : path;
+      const at = containerOf(next, target);
+      if (!at) continue;
+      const value = at.container[at.key];
+      if (op === '$unset') {
+        markInt64(at.container, at.key, false);
+        continue;
+      }
+      if (typeof value !== 'number') {
+        if (op === '$set' || op === '$setOnInsert') carryMarks(expr[path], value);
+        markInt64(at.container, at.key, false);
+        continue;
+      }
+      const given = isInt64(expr, path);
+      let long: boolean;
+      if (op === '$set' || op === '$setOnInsert') long = given;
+      else if (op === '$rename') long = wasInt64(path);
+      else if (op === '$inc' || op === '$mul') long = (given || wasInt64(path)) && Number.isInteger(expr[path]) && Number.isInteger(value);
+      else long = value === expr[path] ? given : wasInt64(path);
+      markInt64(at.container, at.key, long);
+    }
+  }
 }
 
 /** `$pull` conditions with their regexes on RE2: a condition on the element itself, or a query on its fields. */
@@ -187,17 +231,19 @@ export function describeUpdate(before: Document, after: Document, spec?: UpdateS
   const note = (parts: Part[]) => {
     if (parts.some((p) => typeof p === 'string' && (p.includes('.') || /^\d+$/.test(p)))) disambiguatedPaths[parts.join('.')] = parts;
   };
-  const updated = (parts: Part[], value: unknown) => {
-    updatedFields[parts.join('.')] = value;
+  const updated = (parts: Part[], value: unknown, container?: unknown, key?: Part) => {
+    const path = parts.join('.');
+    updatedFields[path] = value;
+    if (typeof value === 'number' && key !== undefined && isInt64(container, key)) markInt64(updatedFields, path);
     note(parts);
   };
-  const diff = (parts: Part[], x: unknown, y: unknown) => {
-    if (sameValue(x, y)) return;
+  const diff = (parts: Part[], x: unknown, y: unknown, container: unknown, key: Part) => {
+    if (sameValue(x, y) && (typeof y !== 'number' || !int64InUse() || isInt64(container, key) === wasMarked(parts))) return;
     if (!whole.has(parts.join('.'))) {
       if (isPlainObject(x) && isPlainObject(y) && Object.keys(y).length > 0) return walk(x, y, parts);
       if (Array.isArray(x) && Array.isArray(y) && y.length > 0) return walkArray(x, y, parts);
     }
-    updated(parts, y);
+    updated(parts, y, container, key);
   };
   const walk = (a: Document, b: Document, parts: Part[]) => {
     for (const key of Object.keys(a)) {
@@ -207,8 +253,8 @@ export function describeUpdate(before: Document, after: Document, spec?: UpdateS
       }
     }
     for (const key of Object.keys(b)) {
-      if (!(key in a)) updated([...parts, key], b[key]);
-      else diff([...parts, key], a[key], b[key]);
+      if (!(key in a)) updated([...parts, key], b[key], b, key);
+      else diff([...parts, key], a[key], b[key], b, key);
     }
   };
   const walkArray = (x: unknown[], y: unknown[], parts: Part[]) => {
@@ -217,9 +263,14 @@ export function describeUpdate(before: Document, after: Document, spec?: UpdateS
       note(parts);
     }
     for (let i = 0; i < y.length; i++) {
-      if (i >= x.length) updated([...parts, i], y[i]);
-      else diff([...parts, i], x[i], y[i]);
+      if (i >= x.length) updated([...parts, i], y[i], y, i);
+      else diff([...parts, i], x[i], y[i], y, i);
     }
+  };
+  // An int64 that became an int32 of the same value (or the reverse) is a change of type, as mongod logs it.
+  const wasMarked = (parts: Part[]) => {
+    const at = containerOf(before, parts.join('.'));
+    return at !== undefined && isInt64(at.container, at.key);
   };
   walk(before, after, []);
   return { updatedFields, removedFields, truncatedArrays, disambiguatedPaths };

@@ -1,4 +1,5 @@
 import { BSON, type Document } from 'bson';
+import { boxLongs } from '../storage/int64.js';
 
 const SERIALIZE = { ignoreUndefined: true } as const;
 const EMBEDDED_DOCUMENT = 0x03;
@@ -17,7 +18,7 @@ export class EncodedDocument {
  * batch of pre-encoded events followed by its id, ns and resume token).
  */
 export function documentWithEncodedArray(name: string, items: readonly Uint8Array[], rest: Document): EncodedDocument {
-  const tail = BSON.serialize(rest, SERIALIZE); // int32 size, elements, 0
+  const tail = BSON.serialize(boxLongs(rest), SERIALIZE); // int32 size, elements, 0
   let arraySize = 5;
   for (let k = 0; k < items.length; k++) arraySize += 2 + decimalLength(k) + items[k]!.length;
   const nameSize = Buffer.byteLength(name);
@@ -44,6 +45,7 @@ export function documentWithEncodedArray(name: string, items: readonly Uint8Arra
 
 /** BSON of a reply; top-level EncodedDocument values are copied, everything else serialised as usual. */
 export function serializeDocument(doc: Document): Uint8Array {
+  doc = boxLongs(doc);
   let encoded = false;
   for (const key in doc) {
     if (doc[key] instanceof EncodedDocument) {

@@ -6,6 +6,7 @@ import {
 import { serializeDocument } from './encoded.js';
 import { ProtocolViolation } from './frame-reader.js';
 import { CommandError } from '../errors.js';
+import { unboxLongs } from '../storage/int64.js';
 
 export interface Request {
   requestId: number;
@@ -16,9 +17,10 @@ export interface Request {
   exhaustAllowed: boolean;
 }
 
-// Values stay close to what the client sent: int64 stays a number when it fits. Regexes stay BSON regexes
+// Values stay close to what the client sent: an int64 becomes a number when a double holds it exactly, and
+// is remembered as an int64 (storage/int64.ts) so replies send it back as one. Regexes stay BSON regexes
 // (pattern and options as sent): never compiled by JavaScript, whose engine backtracks and whose syntax differs.
-const DESERIALIZE = { promoteLongs: true, promoteValues: true, promoteBuffers: false, bsonRegExp: true, validation: { utf8: true } } as const;
+const DESERIALIZE = { promoteLongs: false, promoteValues: true, promoteBuffers: false, bsonRegExp: true, validation: { utf8: true } } as const;
 
 /** Documents of a kind-1 sequence over 16 MiB, by command (mongod refuses each with BSONObjectTooLarge). */
 const OVERSIZED = new WeakMap<Document, Set<Document>>();
@@ -51,7 +53,9 @@ function readDocument(frame: Buffer, offset: number, end: number): { doc: Docume
   const size = frame.readInt32LE(offset);
   if (size < 5 || offset + size > end) throw new ProtocolViolation(`BSON document size ${size} overruns its message`);
   try {
-    return { doc: BSON.deserialize(frame.subarray(offset, offset + size), DESERIALIZE), next: offset + size };
+    const doc = BSON.deserialize(frame.subarray(offset, offset + size), DESERIALIZE);
+    unboxLongs(doc);
+    return { doc, next: offset + size };
   } catch (err) {
     throw new ProtocolViolation(`invalid BSON: ${(err as Error).message}`);
   }
