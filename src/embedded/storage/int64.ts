@@ -42,8 +42,20 @@ export function copyMarks(from: object, to: object): void {
   if (set && set.size > 0) MARKS.set(to, new Set(set));
 }
 
-/** In place, after decoding: each Long that a double holds exactly becomes a number, and is marked. */
-export function unboxLongs(value: unknown): void {
+/**
+ * In place, after decoding: each Long that a double holds exactly becomes a number, marked as an int64
+ * (unless `mark` is false). With `key`, only that field of `value` is converted.
+ */
+export function unboxLongs(value: unknown, mark = true, key?: string): void {
+  if (key !== undefined) {
+    const obj = value as Record<string, unknown>;
+    const v = obj[key];
+    if (isLong(v)) {
+      if (unboxable(v)) obj[key] = v.toNumber();
+    } else if (isContainer(v)) (mark ? unboxLongs : unboxUnmarked)(v);
+    return;
+  }
+  if (!mark) return unboxUnmarked(value);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const v = value[i];
@@ -66,6 +78,18 @@ export function unboxLongs(value: unknown): void {
         markInt64(obj, key);
       }
     } else if (isContainer(v)) unboxLongs(v);
+  }
+}
+
+/** unboxLongs without marks (a command's own fields). */
+function unboxUnmarked(value: unknown): void {
+  if (!isContainer(value)) return;
+  const obj = value as Record<string, unknown>;
+  for (const key in obj) {
+    const v = obj[key];
+    if (isLong(v)) {
+      if (unboxable(v)) obj[key] = v.toNumber();
+    } else if (isContainer(v)) unboxUnmarked(v);
   }
 }
 

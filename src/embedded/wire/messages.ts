@@ -48,13 +48,21 @@ export function tooLargeCommand(command: Document): CommandError | undefined {
   return new CommandError(10334, `BSONObj size: ${size} (0x${size.toString(16)}) is invalid. Size must be between 0 and ${MAX_BSON_OBJECT_SIZE}(16MB) First element: ${Object.keys(command)[0]}: "${String(Object.values(command)[0])}"`);
 }
 
-function readDocument(frame: Buffer, offset: number, end: number): { doc: Document; next: number } {
+/** A command's own fields that hold no data: their int64s (txnNumber, keyId, cursor ids) need no marks. */
+const UNMARKED_FIELDS = new Set(['lsid', 'txnNumber', 'topologyVersion', 'maxAwaitTimeMS', '$clusterTime', 'getMore', 'cursors', 'maxTimeMS', 'batchSize', 'readConcern', 'writeConcern', '$readPreference', 'limit', 'skip']);
+
+/**
+ * Reads one BSON document. A command body (`command`) marks the int64s of its data fields only: the int64
+ * every driver sends (txnNumber, $clusterTime's keyId) does not turn on int64 tracking for the replies.
+ */
+function readDocument(frame: Buffer, offset: number, end: number, command = false): { doc: Document; next: number } {
   if (offset + 5 > end) throw new ProtocolViolation('truncated BSON document');
   const size = frame.readInt32LE(offset);
   if (size < 5 || offset + size > end) throw new ProtocolViolation(`BSON document size ${size} overruns its message`);
   try {
     const doc = BSON.deserialize(frame.subarray(offset, offset + size), DESERIALIZE);
-    unboxLongs(doc);
+    if (!command) unboxLongs(doc);
+    else for (const key of Object.keys(doc)) unboxLongs(doc, !UNMARKED_FIELDS.has(key) && typeof doc[key] === 'object', key);
     return { doc, next: offset + size };
   } catch (err) {
     throw new ProtocolViolation(`invalid BSON: ${(err as Error).message}`);
@@ -101,7 +109,7 @@ function decodeOpMsg(frame: Buffer, requestId: number): Request {
     const kind = frame[offset++];
     if (kind === 0) {
       if (body) throw new ProtocolViolation('OP_MSG with two body sections');
-      const read = readDocument(frame, offset, end);
+      const read = readDocument(frame, offset, end, true);
       body = read.doc;
       if (read.next - offset > MAX_BSON_OBJECT_SIZE + 16 * 1024) OVERSIZED_BODY.set(body, read.next - offset);
       else if (read.next - offset > MAX_BSON_OBJECT_SIZE) LARGE_BODY.add(body);
@@ -146,7 +154,7 @@ function decodeOpQuery(frame: Buffer, requestId: number): Request {
   const ns = readCString(frame, offset, frame.length);
   offset = ns.next + 8; // numberToSkip, numberToReturn
   if (!ns.value.endsWith('.$cmd')) throw new ProtocolViolation(`legacy OP_QUERY on ${ns.value} is not supported`);
-  let { doc } = readDocument(frame, offset, frame.length);
+  let { doc } = readDocument(frame, offset, frame.length, true);
   if (doc.$query && typeof doc.$query === 'object') doc = doc.$query as Document;
   const command = { ...doc, $db: ns.value.slice(0, -'.$cmd'.length) };
   return { requestId, opCode: OP_QUERY, command, moreToCome: false, exhaustAllowed: false };
