@@ -538,9 +538,13 @@ export async function ensureDataset(client: MongoClient, uri: string, db: string
   return summary.documents;
 }
 
-/** Listener names "0".."N-1" in groups of at most `perThread`, spread evenly over the threads. */
-export function groupListeners(listeners: number, perThread: number): string[][] {
-  const threads = Math.max(1, Math.min(Math.ceil(listeners / perThread), Math.max(2, availableParallelism())));
+/**
+ * Listener names "0".."N-1" in groups of at most `perThread`, spread evenly over the threads: one thread
+ * per `perThread` listeners, as many threads as cores at most (two on a smaller machine), so the thread
+ * count follows the cores and a thread holds more listeners only when every core already has one.
+ */
+export function groupListeners(listeners: number, perThread: number, cores = availableParallelism()): string[][] {
+  const threads = Math.max(1, Math.min(Math.ceil(listeners / perThread), Math.max(2, cores)));
   const groups: string[][] = Array.from({ length: threads }, () => []);
   for (let i = 0; i < listeners; i++) groups[i % threads]!.push(String(i));
   return groups;

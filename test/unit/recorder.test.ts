@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WriteState } from '../../src/measure/audit.js';
 import { summarizeEncoded } from '../../src/measure/histograms.js';
+import { groupListeners } from '../../src/measure/latency-run.js';
 import { ListenerGroupRecorder, type ChangeEventLike } from '../../src/measure/recorder.js';
 
 const W0 = 1_000_000; // window start, epoch ms
@@ -78,5 +79,21 @@ describe('ListenerGroupRecorder', () => {
     assert.equal(result.foreign, 1);
     assert.deepEqual(result.listeners[0]!.audit, { expected: 2, received: 2, lost: 0, duplicated: 0 });
     approx(summarizeEncoded(result.histograms.endToEnd).max, 4000);
+  });
+});
+
+describe('groupListeners', () => {
+  const sizes = (groups: string[][]): number[] => groups.map((g) => g.length);
+  it('gives each listener one thread slot, a thread per 25 listeners, as many threads as cores at most', () => {
+    assert.deepEqual(sizes(groupListeners(1, 25, 8)), [1]);
+    assert.deepEqual(sizes(groupListeners(100, 25, 8)), [25, 25, 25, 25]);
+    assert.deepEqual(sizes(groupListeners(1_000, 25, 8)), Array(8).fill(125));
+    assert.deepEqual(sizes(groupListeners(1_000, 25, 64)), Array(40).fill(25));
+    // a small machine still gets two threads; one core more, one thread more
+    assert.deepEqual(sizes(groupListeners(100, 25, 1)), [50, 50]);
+    assert.deepEqual(sizes(groupListeners(100, 25, 3)), [34, 33, 33]);
+    const all = groupListeners(1_001, 25, 6).flat();
+    assert.equal(new Set(all).size, 1_001);
+    assert.equal(all.length, 1_001);
   });
 });
