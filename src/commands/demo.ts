@@ -11,7 +11,7 @@ import { colourEnabled } from '../util/colour.js';
 import { TickerCommand } from '../util/command-base.js';
 import { UserError } from '../util/errors.js';
 import { BOUNDS, describeBound } from '../util/bounds.js';
-import { durationFlag, portFlag, positiveIntFlag, rateFlag } from '../util/flags.js';
+import { durationFlag, portFlag, positiveIntFlag, rateFlag, staggerThresholdFlag } from '../util/flags.js';
 import { createWatcher } from '../watch/watcher.js';
 
 export interface DemoResult {
@@ -40,6 +40,7 @@ export default class Demo extends TickerCommand {
     rate: rateFlag({ description: `mutations per second; ${describeBound(BOUNDS.rate)}`, default: 16, bound: BOUNDS.rate }),
     count: positiveIntFlag({ description: `bulk documents to load; ${describeBound(BOUNDS.count)}`, default: 20_000, bound: BOUNDS.count }),
     duration: durationFlag({ description: 'stop after this long (e.g. 30s); default: until Ctrl-C' }),
+    'stagger-threshold': staggerThresholdFlag(),
   };
 
   async run(): Promise<DemoResult> {
@@ -72,9 +73,10 @@ export default class Demo extends TickerCommand {
         return { uri: server.uri, load, display: { changes: 0, resyncs: 0 } };
       }
 
-      const watcher = createWatcher({ client, db, coll });
+      const staggerThresholdMs = flags['stagger-threshold'];
+      const watcher = createWatcher({ client, db, coll, staggerThresholdMs });
       const shown = runLiveDisplay({
-        watcher, symbols: FAMILIAR_SYMBOL_NAMES, signal: abort.signal, colour, note,
+        watcher, symbols: FAMILIAR_SYMBOL_NAMES, signal: abort.signal, colour, note, staggerThresholdMs,
         title: `embedded ${addressOf(server.uri)} · ${db}.${coll} · ${flags.rate} ops/s`,
       });
       await this.interruptible(watcher.start(), 'reading the initial snapshot');

@@ -3,7 +3,10 @@ import { resolveUri } from '../connect/uri.js';
 import { runLiveDisplay } from '../render/display-live.js';
 import { colourEnabled } from '../util/colour.js';
 import { TickerCommand, connectionFlags } from '../util/command-base.js';
-import { durationFlag } from '../util/flags.js';
+import { durationFlag, staggerThresholdFlag } from '../util/flags.js';
+import { sameTargetHint } from '../util/invocation.js';
+import { NUDGE_AFTER_MS } from '../render/status-line.js';
+import { COLLECTION, DATABASE } from '../load/dataset.js';
 import { feedFromWatcher } from '../metrics/feeds.js';
 import { metricsFlags, startCommandMetrics } from '../metrics/flags.js';
 import { openWatchTarget } from '../watch/open.js';
@@ -15,7 +18,8 @@ export default class Display extends TickerCommand {
 
   static override description =
     'One row per symbol with price, change and direction, recent changes highlighted for two seconds; events/s, stream lag and ' +
-    'staggers in a status line. Falls back to trace-style lines when not on a terminal. On Ctrl-C it says how many changes it showed.';
+    'staggers in a status line: STAGGER with how long the server has held the stream\'s events back, past --stagger-threshold (the ' +
+    'rule bench latency counts by). Falls back to trace-style lines when not on a terminal. On Ctrl-C it says how many changes it showed.';
 
   static override examples = [
     { description: 'The 13 familiar symbols', command: '<%= config.bin %> display' },
@@ -28,15 +32,18 @@ export default class Display extends TickerCommand {
     symbols: Flags.string({ description: 'comma-separated symbols to show (default: the 13 familiar symbols)' }),
     all: Flags.boolean({ description: 'count every change event of the collection, not only the shown symbols’ prices', default: false }),
     duration: durationFlag({ description: 'stop after this long (e.g. 30s); default: until Ctrl-C' }),
+    'stagger-threshold': staggerThresholdFlag(),
+    'nudge-after': durationFlag({ description: 'say how to start a writer after this long without a change', default: NUDGE_AFTER_MS, hidden: true }),
     ...metricsFlags,
   };
 
-  async run(): Promise<{ changes: number; resyncs: number }> {
+  async run(): Promise<{ changes: number; resyncs: number; staggers: number }> {
     const { flags } = await this.parse(Display);
     const symbols = resolveSymbols(flags.symbols);
     const uri = resolveUri(flags.uri);
     const { client, address } = await this.interruptible(openWatchTarget(uri, flags.db, flags.collection, symbols), 'connecting', (t) => t.client.close());
-    const watcher = createWatcher({ client, db: flags.db, coll: flags.collection, symbols, all: flags.all });
+    const staggerThresholdMs = flags['stagger-threshold'];
+    const watcher = createWatcher({ client, db: flags.db, coll: flags.collection, symbols, all: flags.all, staggerThresholdMs });
     const metrics = await startCommandMetrics(flags).catch(async (error: unknown) => {
       await client.close();
       throw error;
@@ -49,7 +56,8 @@ export default class Display extends TickerCommand {
     const timer = flags.duration === undefined ? undefined : setTimeout(stop, flags.duration);
     try {
       const shown = runLiveDisplay({
-        watcher, symbols, signal: abort.signal, colour: colourEnabled(process.stdout),
+        watcher, symbols, signal: abort.signal, colour: colourEnabled(process.stdout), staggerThresholdMs,
+        nudge: { namespace: `${flags.db}.${flags.collection}`, mutateHint: sameTargetHint('mutate', flags, { db: DATABASE, collection: COLLECTION }), afterMs: flags['nudge-after'] },
         title: `${address} · ${flags.db}.${flags.collection}`,
       });
       try {
@@ -66,8 +74,9 @@ export default class Display extends TickerCommand {
       const result = await shown;
       await watcher.stop();
       await watcher.done; // rethrows a failure of the stream
-      process.stderr.write(`display: ${result.changes} price change${result.changes === 1 ? '' : 's'} shown${result.resyncs ? `, ${result.resyncs} resyncs` : ''}\n`);
-      return { changes: result.changes, resyncs: result.resyncs };
+      const staggers = result.state.staggers ? `, ${result.state.staggers} stagger${result.state.staggers === 1 ? '' : 's'} over ${staggerThresholdMs} ms` : '';
+      process.stderr.write(`display: ${result.changes} price change${result.changes === 1 ? '' : 's'} shown${result.resyncs ? `, ${result.resyncs} resyncs` : ''}${staggers}\n`);
+      return { changes: result.changes, resyncs: result.resyncs, staggers: result.state.staggers };
     } finally {
       if (timer) clearTimeout(timer);
       this.stopSignal.removeEventListener('abort', stop);

@@ -3,14 +3,17 @@ import cliProgress from 'cli-progress';
 import { openClient } from '../connect/client.js';
 import { describeTarget, requireChangeStreams, type Target } from '../connect/topology.js';
 import { resolveUri } from '../connect/uri.js';
-import { DATABASE } from '../load/dataset.js';
+import { COLLECTION, DATABASE } from '../load/dataset.js';
 import { runLoad, type LoadSummary } from '../load/loader.js';
-import { renderLoadSummary } from '../render/summary.js';
+import { renderLoadPace, renderLoadPlan, renderLoadSummary } from '../render/summary.js';
 import { colourEnabled, colours } from '../util/colour.js';
 import { TickerCommand, connectionFlags } from '../util/command-base.js';
-import { commandHint } from '../util/invocation.js';
+import { sameTargetHint } from '../util/invocation.js';
 import { BOUNDS, describeBound } from '../util/bounds.js';
 import { positiveIntFlag, wholeNumberFlag } from '../util/flags.js';
+
+/** A large load without a progress bar says its measured pace once, this long after it began (s). */
+const PACE_AFTER_S = 5;
 
 export default class Load extends TickerCommand {
   static override summary = 'Load the stock data set into an empty collection.';
@@ -59,6 +62,10 @@ export default class Load extends TickerCommand {
       : undefined;
     const startedAt = performance.now();
     let barStarted = false;
+    // A large load says what it will do before it starts, and (without a progress bar) the measured pace once.
+    const say = (line: string): void => void (this.jsonEnabled() ? undefined : process.stderr.write(`${line}\n`));
+    let paceSaid = false;
+    let announced = false;
     try {
       const summary = await runLoad({
         uri, client, target, db: flags.db, coll: flags.collection, sharded: flags.sharded, signal: this.stopSignal,
@@ -66,19 +73,27 @@ export default class Load extends TickerCommand {
         ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
         batchSize: flags['batch-size'],
         ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
-        onProgress: bar
-          ? (done, total) => {
-              if (!barStarted) bar.start(total, 0, { speed: '0' });
-              barStarted = true;
-              const seconds = (performance.now() - startedAt) / 1000;
-              bar.update(done, { speed: Math.round(done / seconds).toLocaleString('en-US') });
-            }
-          : undefined,
+        onPlan: (plan) => {
+          const line = renderLoadPlan(plan);
+          if (line) say(line);
+          announced = line !== undefined;
+        },
+        onProgress: (done, total) => {
+          const seconds = (performance.now() - startedAt) / 1000;
+          if (bar) {
+            if (!barStarted) bar.start(total, 0, { speed: '0' });
+            barStarted = true;
+            bar.update(done, { speed: Math.round(done / seconds).toLocaleString('en-US') });
+          } else if (announced && !paceSaid && seconds >= PACE_AFTER_S && done < total) {
+            paceSaid = true;
+            say(renderLoadPace(done, total, seconds));
+          }
+        },
       });
       bar?.stop();
       barStarted = false;
-      // The way to undo an interrupted load, for this database and server (the URI is not repeated: it may hold a password).
-      const cleanHint = `${commandHint(`clean${flags.db === DATABASE ? '' : ` --db ${flags.db}`}`)}${flags.uri ? ' with the same --uri' : ''}`;
+      // The way to undo an interrupted load, for this database and server (a URI with a password is not repeated).
+      const cleanHint = sameTargetHint('clean', { uri: flags.uri, db: flags.db }, { db: DATABASE, collection: COLLECTION });
       this.log(renderLoadSummary(summary, { colour: colourEnabled(process.stdout), cleanHint }));
       if (summary.foreign > 0) {
         // Not what was asked for: a data set of two authors. Said after the summary, which counts only ours.

@@ -5,7 +5,7 @@ import { requireLoaded } from '../connect/collection.js';
 import { describeTarget, requireChangeStreams } from '../connect/topology.js';
 import { resolveUri } from '../connect/uri.js';
 import { formatMix, parseMix, type MixSpec } from '../mutate/mix.js';
-import { runMutator, type MutatorSummary } from '../mutate/mutator.js';
+import { DEFAULT_DRAIN_MS, runMutator, type MutatorSummary } from '../mutate/mutator.js';
 import { renderMutateProgress, renderMutateSummary } from '../render/summary.js';
 import { colourEnabled } from '../util/colour.js';
 import { TickerCommand, connectionFlags } from '../util/command-base.js';
@@ -25,7 +25,8 @@ export default class Mutate extends TickerCommand {
   static override description =
     'The original mix of familiar-symbol price updates, A-symbol updates, Z deletes and Z re-inserts; every write carries its ' +
     'sequence number and intended send time. Live counters on a TTY; a summary at the end or on Ctrl-C. --duration ends the run ' +
-    'on time even when the server cannot keep up; the summary then says how many operations were never sent.';
+    'on time even when the server cannot keep up; the summary then says how many operations were never sent. The wait for ' +
+    'operations still in flight after the end is bounded (--drain-timeout); the summary says how many it gave up on.';
 
   static override examples = [
     { description: 'The original mix at 16 ops/s until Ctrl-C', command: '<%= config.bin %> mutate' },
@@ -44,6 +45,7 @@ export default class Mutate extends TickerCommand {
     mix: mixFlag({ description: 'operation kinds and weights per round, e.g. familiar:3,a-update (default: original = the four kinds once each)' }),
     ramp: durationFlag({ description: 'rise from zero to --rate over this long first (lets a cold client and server warm up)', allowZero: true, default: 0 }),
     'cold-shard': Flags.string({ description: 'keep every write off this shard (sharded clusters): change streams then stagger by its no-op interval' }),
+    'drain-timeout': durationFlag({ description: 'after the end, wait at most this long for operations still in flight (those left are reported, outcome unknown)', default: DEFAULT_DRAIN_MS, allowZero: true }),
     ...metricsFlags,
   };
 
@@ -75,6 +77,7 @@ export default class Mutate extends TickerCommand {
         durationMs: flags.duration ?? Number.POSITIVE_INFINITY,
         signal: this.stopSignal,
         rampMs: flags.ramp,
+        drainMs: flags['drain-timeout'],
         ...(cold ? { avoid: (symbol: string) => inRanges(cold, symbol) } : {}),
         ...(flags.mix ? { mix: flags.mix } : {}),
         ...(live || metrics

@@ -1,4 +1,5 @@
 import { UserError } from '../util/errors.js';
+import { commandHint } from '../util/invocation.js';
 import { redactSecrets } from './uri.js';
 
 /**
@@ -21,6 +22,8 @@ export function connectionErrorMessage(error: unknown, address = 'the server', u
     return `cannot resolve the host of ${address}: unknown host (${detail})`;
   }
   if (has(/ECONNREFUSED/)) {
+    // Nothing at the default address is a newcomer without a server: the embedded one is a command away.
+    if (isDefaultAddress(address)) return `connection refused by ${address}: no server is running there; start one with ${commandHint('server')} in another terminal, or give --uri`;
     return `connection refused by ${address}: is the server running and listening on that port?`;
   }
   if (has(/secureConnect' timed out/)) {
@@ -42,6 +45,11 @@ export function connectionErrorMessage(error: unknown, address = 'the server', u
     return `lost the connection to ${address}: ${detail}`;
   }
   return undefined;
+}
+
+/** `mongodb://127.0.0.1:27017` (the default, where `ticker server` listens), or localhost on that port. */
+function isDefaultAddress(address: string): boolean {
+  return /^(mongodb:\/\/)?(127\.0\.0\.1|localhost|\[::1\])(:27017)?\/?(\?.*)?$/i.test(address.trim());
 }
 
 /** A UserError for a connection failure, or undefined when `error` is something else. */

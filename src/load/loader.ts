@@ -27,6 +27,8 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Called as documents land: (documents so far, documents planned). */
   onProgress?: (done: number, total: number) => void;
+  /** Called once the size is known, before the first write (the up-front announcement of a large load). */
+  onPlan?: (plan: LoadPlan) => void;
   /** Already known target (saves a round trip). */
   target?: Target;
   /** Test hooks, passed to the workers. */
@@ -79,6 +81,16 @@ export function defaultWorkers(): number {
  * client; the familiar symbols go in last from this thread. Refuses a collection that holds documents.
  * Never prints.
  */
+/** What a load is about to do, said before it starts. */
+export interface LoadPlan {
+  namespace: string;
+  /** documents, familiar symbols included */
+  planned: number;
+  /** why this size: the default small set, the large one because of --sharded or a mongos, or --count */
+  why: 'default' | 'sharded-flag' | 'mongos' | 'count';
+  isEmbedded: boolean;
+}
+
 export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   const { client, db, coll } = options;
   const namespace = `${db}.${coll}`;
@@ -103,6 +115,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     const count = options.count ?? (large ? DATASET_SIZES.large : DATASET_SIZES.small);
     const layout = layoutFor(count);
     const planned = count + FAMILIAR_SYMBOLS.length;
+    const why = options.count !== undefined ? 'count' : !large ? 'default' : options.sharded === true ? 'sharded-flag' : 'mongos';
+    options.onPlan?.({ namespace, planned, why, isEmbedded: target.isEmbedded });
     // Threads start (import the driver, connect) while this thread prepares the collection and begins.
     // A load smaller than POOL_MIN_DOCS is over before they could help (unless --workers asks for them):
     // their start-up would only take CPU from the server.

@@ -273,7 +273,7 @@ async function measure(options: LatencyRunOptions, uri: string, client: MongoCli
     const totalMs = options.warmupMs + options.durationMs;
     const startAt = agent ? await agent.agreeOnStart() : epochNow() + 50;
     const windowStart = startAt + options.warmupMs;
-    for (const p of listenerPorts) p.postMessage({ type: 'go', windowStart });
+    for (const p of listenerPorts) p.postMessage({ type: 'go', windowStart, windowEnd: windowStart + options.durationMs });
     for (const w of writers) w.port.postMessage({ type: 'go', startAt, windowStart, durationMs: totalMs });
 
     metrics?.setOplogWindowSource(async () => {

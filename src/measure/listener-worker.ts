@@ -3,7 +3,7 @@
  * the collection, and records their events with a ListenerGroupRecorder. Talks to the main thread over
  * the task's MessagePort:
  *   worker → main  { type: 'ready' } once every stream is open; { type: 'progress', events } each 500 ms
- *   main → worker  { type: 'go', windowStart }; { type: 'finish', drainMs } once the writers are done
+ *   main → worker  { type: 'go', windowStart, windowEnd }; { type: 'finish', drainMs } once the writers are done
  * and, over one port per writer thread (`writerPorts`, straight from the writer: the main thread is not
  * woken per batch), { type: 'writes', batch } in order, then { type: 'end' }; the results wait for every
  * writer's end.
@@ -86,7 +86,7 @@ export const MEASURED_FIELDS = [{
 }];
 
 type MainMessage =
-  | { type: 'go'; windowStart: number }
+  | { type: 'go'; windowStart: number; windowEnd?: number }
   | { type: 'finish'; drainMs: number; fences?: string[] };
 
 type WriterMessage = { type: 'writes'; batch: WriteBatch } | { type: 'end' };
@@ -114,6 +114,7 @@ export default async function listenerTask(task: ListenerTask): Promise<Listener
         recorder = new ListenerGroupRecorder({
           listeners: task.listeners,
           windowStart: message.windowStart,
+          ...(message.windowEnd === undefined ? {} : { windowEnd: message.windowEnd }),
           staggerThresholdMs: task.staggerThresholdMs,
           ...(task.liveLatency
             ? { onInterval: (i) => i.tag === 'endToEnd' && port.postMessage({ type: 'latency', encoded: i.encoded }) }

@@ -97,6 +97,8 @@ export interface RecorderOptions {
   listeners: readonly string[];
   /** epoch ms: writes intended before this are the warm-up */
   windowStart: number;
+  /** epoch ms: the writers' planned end (gaps that begin in its last threshold are the run's end, not staggers) */
+  windowEnd?: number;
   staggerThresholdMs: number;
   /** each closed second's interval histogram, as it closes (live metrics) */
   onInterval?: (interval: IntervalHistogram) => void;
@@ -114,6 +116,15 @@ export interface RecorderOptions {
 /** A receipt waiting for its write's send time, keyed by writer and seq in one number. */
 function pendingKey(w: number, seq: number): number {
   return w * 2 ** 32 + seq;
+}
+
+/**
+ * Where the run's tail begins: once the writers stop, every shard but the last written goes idle and a
+ * mongos holds the last writes back until their next no-op. A gap that begins within one threshold of
+ * the end is that, not a stagger; a stagger in progress before it is still counted.
+ */
+function tailFrom(options: RecorderOptions): number {
+  return options.windowEnd === undefined ? Infinity : options.windowEnd - options.staggerThresholdMs;
 }
 
 export class ListenerGroupRecorder {
@@ -157,7 +168,7 @@ export class ListenerGroupRecorder {
         worst: [],
         detector: undefined as unknown as StaggerDetector,
       };
-      state.detector = new StaggerDetector(options.staggerThresholdMs, options.windowStart, (s) => this.onStagger(state, s));
+      state.detector = new StaggerDetector(options.staggerThresholdMs, options.windowStart, (s) => this.onStagger(state, s), tailFrom(options));
       return state;
     });
   }

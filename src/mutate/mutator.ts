@@ -61,7 +61,12 @@ export interface MutatorOptions {
   avoid?: (symbol: string) => boolean;
   random?: Random;
   timer?: Timer;
+  /** How long to wait after the end for operations still in flight (default DEFAULT_DRAIN_MS). */
+  drainMs?: number;
 }
+
+/** The wait for in-flight operations after the end is bounded: a server that stopped answering cannot keep mutate running. */
+export const DEFAULT_DRAIN_MS = 5_000;
 
 export interface MutatorSummary {
   requestedRate: number;
@@ -77,6 +82,9 @@ export interface MutatorSummary {
   unsent: number;
   /** Send lag: actual send − intended time, ms. */
   lag: LagSummary;
+  /** Operations still in flight when the wait for them (`drainMs`) ran out: their outcome is unknown. */
+  abandoned: number;
+  drainMs: number;
 }
 
 type TickedDoc = { _id: string; price: number; tick?: Tick };
@@ -163,27 +171,37 @@ export async function runMutator(options: MutatorOptions): Promise<MutatorSummar
 
   options.onStart?.();
   try {
+    const drainMs = options.drainMs ?? DEFAULT_DRAIN_MS;
     const stats = await runOpenLoop(
-      { rate, durationMs, signal, rampMs: options.rampMs, startAt: options.startAt, maxInFlight: options.maxInFlight, timer: options.timer },
+      { rate, durationMs, signal, rampMs: options.rampMs, startAt: options.startAt, maxInFlight: options.maxInFlight, timer: options.timer, drainMs },
       issue,
     );
     // The plan (or Ctrl-C) may end between a delete and its insert: put the symbol back, or the data set shrinks.
+    // Within the same bound: a server that does not answer the delete will not answer the insert either.
+    let abandoned = stats.abandoned;
     if (lastScheduled?.kind === 'z-delete') {
       const seq = lastScheduled.seq + 1;
       const at = now();
-      await send(nextOp(seq, at), { seq, intendedAt: at, sentAt: at, lagMs: 0 });
+      const restored = send(nextOp(seq, at), { seq, intendedAt: at, sentAt: at, lagMs: 0 }).then(() => true);
+      let bound: NodeJS.Timeout | undefined;
+      const inTime = await Promise.race([restored, new Promise<false>((resolve) => (bound = setTimeout(() => resolve(false), drainMs)))]);
+      clearTimeout(bound);
+      if (!inTime) abandoned++;
     }
     return {
       requestedRate: rate,
       achievedRate: stats.achievedRate,
       elapsedMs: stats.elapsedMs,
       mix: spec,
-      opsByKind,
-      errorsByKind,
-      firstErrorByKind,
+      // Copies: an abandoned operation that settles later must not change a summary already given.
+      opsByKind: { ...opsByKind },
+      errorsByKind: { ...errorsByKind },
+      firstErrorByKind: { ...firstErrorByKind },
       maxBehindMs: stats.maxBehindMs,
       unsent: stats.unsent,
       lag: lag.summary(),
+      abandoned,
+      drainMs,
     };
   } finally {
     if (ticker) clearInterval(ticker);

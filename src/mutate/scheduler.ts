@@ -43,6 +43,11 @@ export interface SchedulerOptions {
    * start keep it even when their thread wakes a little late: the lateness shows as lag, not as a shift.
    */
   startAt?: number;
+  /**
+   * After the plan ends, wait at most this long for operations still in flight (default: until they
+   * settle). Those still out then are counted in `abandoned`: their outcome is unknown.
+   */
+  drainMs?: number;
   timer?: Timer;
 }
 
@@ -62,6 +67,8 @@ export interface SchedulerStats {
   unsent: number;
   /** The highest number of operations in flight at once. */
   peakInFlight: number;
+  /** Operations still in flight when the drain's bound ran out (not settled: outcome unknown). */
+  abandoned: number;
   /** From the start to the end of the plan (or the abort), excluding the wait for in-flight operations. */
   elapsedMs: number;
   /** issued / elapsed seconds (after the ramp, when there is one). */
@@ -86,7 +93,7 @@ export async function runOpenLoop(options: SchedulerOptions, issue: IssueOp): Pr
 
   const startedAt = options.startAt ?? timer.now();
   const stats: SchedulerStats = {
-    startedAt, issued: 0, rejected: 0, unsent: 0, maxBehindMs: 0, peakInFlight: 0, elapsedMs: 0, achievedRate: 0, aborted: false,
+    startedAt, issued: 0, rejected: 0, unsent: 0, maxBehindMs: 0, peakInFlight: 0, abandoned: 0, elapsedMs: 0, achievedRate: 0, aborted: false,
   };
   const endAt = durationMs === undefined ? Number.POSITIVE_INFINITY : startedAt + durationMs;
   // A count and one waiter, not Promise.race over the in-flight set: racing N promises on every
@@ -146,7 +153,17 @@ export async function runOpenLoop(options: SchedulerOptions, issue: IssueOp): Pr
     : { ops: stats.issued, ms: stats.elapsedMs };
   stats.achievedRate = fullSpeed.ms > 0 ? (fullSpeed.ops * 1000) / fullSpeed.ms : 0;
 
-  if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+  if (inFlight > 0) {
+    const drainMs = options.drainMs ?? Number.POSITIVE_INFINITY;
+    let bound: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      drained = resolve;
+      if (Number.isFinite(drainMs)) bound = setTimeout(resolve, drainMs);
+    });
+    if (bound) clearTimeout(bound);
+    drained = undefined;
+    stats.abandoned = inFlight;
+  }
   return stats;
 
   function untilSlotFreed(): Promise<void> {

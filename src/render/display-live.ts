@@ -4,9 +4,10 @@
  */
 import { FAMILIAR_SYMBOLS } from '../load/dataset.js';
 import type { Watcher, WatchEvent } from '../watch/watcher.js';
-import { applyEvent, createDisplayState, renderScreen, type DisplayState } from './display.js';
+import { applyEvent, createDisplayState, renderScreen, streamStats, type DisplayState } from './display.js';
 import { FullScreen, type TerminalLike } from './display-terminal.js';
-import { formatResyncLine, formatSnapshotLine, formatTraceLine } from './trace.js';
+import { IdleNudge, idleHintOf } from './idle-nudge.js';
+import { formatNoteLine, formatTraceLine } from './trace.js';
 
 export interface LiveDisplayOptions {
   watcher: Watcher;
@@ -17,8 +18,11 @@ export interface LiveDisplayOptions {
   colour: boolean;
   /** Redraw at least this often (ages, highlight expiry, status). Default 250 ms. */
   refreshMs?: number;
-  /** Lines for the non-TTY fallback's side notes (snapshot, resync); default stderr. */
+  /** Lines for the non-TTY fallback's side notes (snapshot, resync, stagger, nudge); default stderr. */
   note?: (line: string) => void;
+  staggerThresholdMs?: number;
+  /** The namespace and `ticker mutate` command line for the "nothing is writing" nudge; none without. */
+  nudge?: { namespace: string; mutateHint: string; afterMs?: number };
 }
 
 export interface LiveDisplayResult {
@@ -31,9 +35,15 @@ const COMPANIES: Record<string, string> = Object.fromEntries(FAMILIAR_SYMBOLS.ma
 
 export async function runLiveDisplay(options: LiveDisplayOptions): Promise<LiveDisplayResult> {
   const out = options.out ?? process.stdout;
-  const state = createDisplayState(options.symbols, COMPANIES, options.title);
+  const state = createDisplayState(options.symbols, COMPANIES, options.title, {
+    ...(options.staggerThresholdMs === undefined ? {} : { staggerThresholdMs: options.staggerThresholdMs }),
+    ...(options.nudge ? { idleHint: idleHintOf(options.nudge) } : {}),
+    ...(options.nudge?.afterMs === undefined ? {} : { nudgeAfterMs: options.nudge.afterMs }),
+  });
   const note = options.note ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const tty = out.isTTY === true;
+  // Without a screen, the nudge is a line of its own, once per silence.
+  const nudge = !tty && options.nudge ? new IdleNudge(options.nudge, note) : undefined;
 
   let screen: FullScreen | undefined;
   let pending: NodeJS.Timeout | undefined;
@@ -41,7 +51,9 @@ export async function runLiveDisplay(options: LiveDisplayOptions): Promise<LiveD
     pending = undefined;
     if (!screen) return;
     const { width, height } = screen.size;
-    screen.draw(renderScreen(state, { now: Date.now(), width, height, colour: options.colour }));
+    const now = Date.now();
+    state.heldBackMs = options.watcher.heldBackMs(now);
+    screen.draw(renderScreen(state, { now, width, height, colour: options.colour }));
   };
   /** Events come in bursts: draw at most every 30 ms. */
   const scheduleDraw = (): void => {
@@ -52,8 +64,7 @@ export async function runLiveDisplay(options: LiveDisplayOptions): Promise<LiveD
     applyEvent(state, event);
     if (tty) return scheduleDraw();
     if (event.kind === 'change') out.write(`${formatTraceLine(event, { colour: options.colour })}\n`);
-    else if (event.kind === 'snapshot') note(formatSnapshotLine(event, options.symbols));
-    else note(formatResyncLine(event));
+    else note(formatNoteLine(event, options.symbols));
   };
 
   const unsubscribe = options.watcher.subscribe(onEvent);
@@ -64,6 +75,13 @@ export async function runLiveDisplay(options: LiveDisplayOptions): Promise<LiveD
       screen.enter();
       draw();
       refresh = setInterval(draw, options.refreshMs ?? 250);
+    } else if (nudge) {
+      refresh = setInterval(() => {
+        const now = Date.now();
+        state.heldBackMs = options.watcher.heldBackMs(now);
+        nudge.check(streamStats(state, now));
+      }, 1_000);
+      refresh.unref();
     }
     await Promise.race([
       new Promise<void>((resolve) => {

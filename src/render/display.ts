@@ -6,7 +6,8 @@
 import pc from 'picocolors';
 import type { WatchEvent } from '../watch/watcher.js';
 import { formatChange } from './trace.js';
-import { formatStatusLine, type StreamStats } from './status-line.js';
+import { DEFAULT_STAGGER_THRESHOLD_MS } from '../measure/staggers.js';
+import { formatStatusLine, NUDGE_AFTER_MS, type StreamStats } from './status-line.js';
 
 export interface Row {
   price: number | null;
@@ -33,6 +34,23 @@ export interface DisplayState {
   title: string;
   /** With `--all`, events of symbols outside the table are counted here. */
   otherEvents: number;
+  /** When the display began (epoch ms): the nudge counts silence from here before the first event. */
+  startedAt: number;
+  /** How long the server holds the stream back, as the watcher measured it at the last draw (ms). */
+  heldBackMs: number;
+  staggerThresholdMs: number;
+  staggers: number;
+  longestStaggerMs: number;
+  /** The nudge shown when nothing arrives for `nudgeAfterMs` (see status-line.ts), if any. */
+  idleHint?: string;
+  nudgeAfterMs: number;
+}
+
+export interface DisplayStateOptions {
+  staggerThresholdMs?: number;
+  idleHint?: string;
+  nudgeAfterMs?: number;
+  startedAt?: number;
 }
 
 /** How long a changed price stays highlighted. */
@@ -40,10 +58,16 @@ export const HIGHLIGHT_MS = 2000;
 /** The window for events/s and for deciding that changes are expected. */
 export const RATE_WINDOW_MS = 10_000;
 
-export function createDisplayState(symbols: readonly string[], companies: Record<string, string>, title: string): DisplayState {
+export function createDisplayState(symbols: readonly string[], companies: Record<string, string>, title: string, options: DisplayStateOptions = {}): DisplayState {
   const rows: Record<string, Row> = {};
   for (const s of symbols) rows[s] = { price: null, previous: null, changedAt: null, changes: 0 };
-  return { symbols: [...symbols], rows, companies, events: 0, recent: [], lastEventAt: null, lastLagMs: null, resyncs: 0, title, otherEvents: 0 };
+  const state: DisplayState = {
+    symbols: [...symbols], rows, companies, events: 0, recent: [], lastEventAt: null, lastLagMs: null, resyncs: 0, title, otherEvents: 0,
+    startedAt: options.startedAt ?? Date.now(), heldBackMs: 0, staggerThresholdMs: options.staggerThresholdMs ?? DEFAULT_STAGGER_THRESHOLD_MS,
+    staggers: 0, longestStaggerMs: 0, nudgeAfterMs: options.nudgeAfterMs ?? NUDGE_AFTER_MS,
+  };
+  if (options.idleHint !== undefined) state.idleHint = options.idleHint;
+  return state;
 }
 
 /** Folds one watcher event into the state (mutates and returns it). */
@@ -57,6 +81,10 @@ export function applyEvent(state: DisplayState, event: WatchEvent): DisplayState
       break;
     case 'resync':
       state.resyncs++;
+      break;
+    case 'stagger':
+      state.staggers++;
+      state.longestStaggerMs = Math.max(state.longestStaggerMs, event.gapMs);
       break;
     case 'change': {
       state.events++;
@@ -97,9 +125,16 @@ export function streamStats(state: DisplayState, now: number): StreamStats {
     eventsPerSecond: (inWindow * 1000) / span,
     lagMs: state.lastLagMs,
     sinceLastMs: state.lastEventAt === null ? null : Math.max(0, now - state.lastEventAt),
+    sinceStartMs: Math.max(0, now - state.startedAt),
     // Steady traffic before the silence: at least 3 events in the window (0.3/s).
     expectingChanges: inWindow >= 3,
     resyncs: state.resyncs,
+    heldBackMs: state.heldBackMs,
+    staggerThresholdMs: state.staggerThresholdMs,
+    staggers: state.staggers,
+    longestStaggerMs: state.longestStaggerMs,
+    nudgeAfterMs: state.nudgeAfterMs,
+    ...(state.idleHint === undefined ? {} : { idleHint: state.idleHint }),
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import pc from 'picocolors';
 import type { WatchEvent } from '../watch/watcher.js';
-import { applyEvent, createDisplayState, fit, reverse, streamStats } from './display.js';
+import { applyEvent, createDisplayState, fit, reverse, streamStats, type DisplayStateOptions } from './display.js';
 import { formatStatusLine } from './status-line.js';
 
 export interface StatusTerminal {
@@ -14,11 +14,21 @@ export interface StatusTerminal {
 }
 
 export class TraceStatusLine {
-  private readonly state = createDisplayState([], {}, '');
+  private readonly state;
   private timer: NodeJS.Timeout | undefined;
   private shown = false;
 
-  constructor(private readonly out: StatusTerminal, private readonly colour: boolean) {}
+  /** `heldBackMs`: how long the server holds the stream back now (the watcher's measure). */
+  constructor(
+    private readonly out: StatusTerminal,
+    private readonly colour: boolean,
+    options: DisplayStateOptions & { heldBackMs?: (now: number) => number } = {},
+  ) {
+    this.state = createDisplayState([], {}, '', options);
+    this.heldBackMs = options.heldBackMs ?? (() => 0);
+  }
+
+  private readonly heldBackMs: (now: number) => number;
 
   /** Redraws every `refreshMs` so the time since the last event keeps counting. */
   start(refreshMs = 250): void {
@@ -38,6 +48,7 @@ export class TraceStatusLine {
   }
 
   draw(now = Date.now()): void {
+    this.state.heldBackMs = this.heldBackMs(now);
     const { text, stagger } = formatStatusLine(streamStats(this.state, now));
     // One terminal line at most: a wrapped status could not be erased with \r.
     const fitted = fit(text, Math.max(10, (this.out.columns ?? 80) - 1));

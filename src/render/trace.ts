@@ -3,7 +3,7 @@
  * the caller says whether to colour.
  */
 import pc from 'picocolors';
-import type { ChangeEvent, ResyncEvent, SnapshotEvent, WatchEvent } from '../watch/watcher.js';
+import type { ChangeEvent, ResyncEvent, SnapshotEvent, StaggerEvent, WatchEvent } from '../watch/watcher.js';
 
 export interface TraceRenderOptions {
   colour: boolean;
@@ -48,6 +48,18 @@ export function formatSnapshotLine(event: SnapshotEvent, followed: readonly stri
 
 export function formatResyncLine(event: ResyncEvent): string {
   return `resync: ${event.reason}`;
+}
+
+/** A stagger once it ended (stderr in text mode): how long events were held back, and the burst. */
+export function formatStaggerLine(event: StaggerEvent, utc = false): string {
+  return `stagger: events held back ${(event.gapMs / 1000).toFixed(1)}s from ${formatClock(event.startAt, utc)}, then ${event.burst} released at once (over the ${event.thresholdMs} ms threshold)`;
+}
+
+/** The side note of a non-change event (stderr in text mode). */
+export function formatNoteLine(event: Exclude<WatchEvent, ChangeEvent>, followed: readonly string[]): string {
+  if (event.kind === 'snapshot') return formatSnapshotLine(event, followed);
+  if (event.kind === 'stagger') return formatStaggerLine(event);
+  return formatResyncLine(event);
 }
 
 /** NDJSON: one event per line, every field as the watcher gave it. */

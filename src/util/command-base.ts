@@ -5,6 +5,7 @@ import { COLLECTION, DATABASE } from '../load/dataset.js';
 import { colours } from './colour.js';
 import { UserError } from './errors.js';
 import { collectionFlag, databaseFlag, uriFlag } from './flags.js';
+import { setInvocation } from './invocation.js';
 import { checkNamespace } from './names.js';
 
 /** Where the data lives; shared by every command that talks to a server. */
@@ -77,6 +78,7 @@ export abstract class TickerCommand extends Command {
 
   public override async init(): Promise<void> {
     await super.init();
+    setInvocation(this.config);
     // bin/run.js's handlers cover the time oclif loads; from here on the command answers signals.
     for (const name of ['SIGINT', 'SIGTERM'] as const) {
       for (const listener of process.listeners(name)) if ((listener as { tickerEarly?: boolean }).tickerEarly) process.off(name, listener);

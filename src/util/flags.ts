@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { DEFAULT_STAGGER_THRESHOLD_MS } from '../measure/staggers.js';
 import { parseThreshold, type Threshold } from '../measure/thresholds.js';
 import { HISTOGRAM_NAMES } from '../report/model.js';
 import { BOUNDS, describeBound, MAX_DURATION_MS, type Bound } from './bounds.js';
@@ -170,3 +171,14 @@ export const thresholdFlag = Flags.custom<Threshold>({
   multiple: true,
   parse: async (input) => parseThreshold(input, HISTOGRAM_NAMES),
 });
+
+/**
+ * `--stagger-threshold`: the one threshold of the one stagger definition (src/measure/staggers.ts), the
+ * same name, default and units on `trace`, `display`, `demo` and `bench`.
+ */
+export function staggerThresholdFlag() {
+  return durationFlag({
+    description: 'a gap longer than this in which committed events were held back is a stagger',
+    default: DEFAULT_STAGGER_THRESHOLD_MS,
+  });
+}

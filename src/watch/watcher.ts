@@ -1,5 +1,6 @@
-import type { ChangeStream, ChangeStreamDocument, Document, MongoClient, ResumeToken, Timestamp } from 'mongodb';
+import type { ChangeStream, ChangeStreamDocument, ClientSession, Document, MongoClient, ResumeToken, Timestamp } from 'mongodb';
 import { FAMILIAR_SYMBOL_NAMES } from '../load/dataset.js';
+import { awaitTimeForThreshold, HoldBackTracker, resumeTokenTime, type LiveStagger } from '../measure/staggers.js';
 import { epochNow } from '../mutate/timer.js';
 
 /**
@@ -16,6 +17,11 @@ import { epochNow } from '../mutate/timer.js';
  * The driver resumes by itself after resumable errors; the watcher also remembers what it delivered so a
  * subscriber never sees an event twice. When the token fell off the oplog (ChangeStreamHistoryLost, 286)
  * it announces a `resync`, re-does the initial sync and goes on. The watcher never prints.
+ *
+ * Staggers (with `staggerThresholdMs`): the stream runs in a session of its own, so the session's cluster
+ * time is what this stream's replies said; on each reply (the driver's `resumeTokenChanged`) the watcher
+ * notes that time and, once a batch is consumed, the post-batch resume token, and `HoldBackTracker`
+ * (src/measure/staggers.ts) judges the hold-back. Per event that is one property read and a comparison.
  */
 
 export interface Tick {
@@ -58,7 +64,13 @@ export interface ResyncEvent {
   reason: string;
 }
 
-export type WatchEvent = SnapshotEvent | ChangeEvent | ResyncEvent;
+/** A stagger, once it ended: for `gapMs` the server held back events of this stream (see src/measure/staggers.ts). */
+export interface StaggerEvent extends LiveStagger {
+  kind: 'stagger';
+  thresholdMs: number;
+}
+
+export type WatchEvent = SnapshotEvent | ChangeEvent | ResyncEvent | StaggerEvent;
 export type Subscriber = (event: WatchEvent) => void;
 
 export interface WatcherOptions {
@@ -74,8 +86,10 @@ export interface WatcherOptions {
    * stream opens at its time; without snapshot reads, after the stream's token is taken, before the read).
    */
   inStartUpGap?: () => Promise<void> | void;
-  /** How long the server waits for events per getMore (ms). Default 1000. */
+  /** How long the server waits for events per getMore (ms). Default 1000, or half the stagger threshold. */
   maxAwaitTimeMS?: number;
+  /** Watch for staggers: a hold-back longer than this (ms) is one (published as a `stagger` event). */
+  staggerThresholdMs?: number;
   /** After a non-resumable failure (e.g. the server went away), wait this long between reconnects. */
   retryDelayMs?: number;
   /** Give up after this many consecutive failed restarts. Default 10. */
@@ -94,6 +108,8 @@ export interface Watcher {
   stats(): WatcherStats;
   /** The stream's current resume token (post-batch: it advances on an idle stream too), if open. */
   resumeToken(): unknown;
+  /** How long the server has been holding this stream's events back (ms; 0 when not, or not watched). */
+  heldBackMs(now?: number): number;
   /** Closes the stream; idempotent. */
   stop(): Promise<void>;
 }
@@ -129,6 +145,12 @@ export function createWatcher(options: WatcherOptions): Watcher {
 
   let stream: ChangeStream<Document> | undefined;
   let stopped = false;
+  const threshold = options.staggerThresholdMs;
+  const holdBack = threshold === undefined ? undefined : new HoldBackTracker(threshold, (s) => publish({ kind: 'stagger', thresholdMs: threshold, ...s }));
+  /** The stream's own session (no causal consistency: nothing is read after its operation time). */
+  const session: ClientSession | undefined = holdBack ? options.client.startSession({ causalConsistency: false }) : undefined;
+  const settleTimer = holdBack ? setInterval(() => holdBack.tick(epochNow()), 50) : undefined;
+  settleTimer?.unref();
   let started: Promise<SnapshotEvent> | undefined;
   let lastToken: ResumeToken | undefined;
   /** Cluster time the snapshot is known to include; events at or before it are in it already. */
@@ -155,8 +177,27 @@ export function createWatcher(options: WatcherOptions): Watcher {
     }
   };
 
-  const open = (from?: { resumeAfter: ResumeToken } | { startAtOperationTime: Timestamp }): ChangeStream<Document> =>
-    collection.watch(pipeline, { maxAwaitTimeMS: options.maxAwaitTimeMS ?? 1000, ...from });
+  const awaitMs = options.maxAwaitTimeMS ?? (threshold === undefined ? 1000 : awaitTimeForThreshold(threshold));
+  const open = (from?: { resumeAfter: ResumeToken } | { startAtOperationTime: Timestamp }): ChangeStream<Document> => {
+    const opened = collection.watch(pipeline, { maxAwaitTimeMS: awaitMs, ...from, ...(session ? { session } : {}) });
+    if (holdBack && session) {
+      let seen: unknown;
+      opened.on('resumeTokenChanged', (token: unknown) => {
+        const clusterTime = session.clusterTime;
+        const now = epochNow();
+        if (clusterTime !== seen && clusterTime) {
+          seen = clusterTime;
+          holdBack.clusterTime(clusterTime.clusterTime, now);
+        }
+        // Mid-batch the token is an event's (its delivery says as much); after the batch, the post-batch token.
+        if (opened.bufferedCount() === 0) {
+          const at = resumeTokenTime(token);
+          if (at) holdBack.resumePoint(at, now);
+        }
+      });
+    }
+    return opened;
+  };
 
   /** A fresh stream; its first tryNext runs the aggregate, after which the driver holds a resume token. */
   const openFresh = async (from?: { startAtOperationTime: Timestamp }): Promise<ChangeStreamDocument<Document>[]> => {
@@ -207,6 +248,7 @@ export function createWatcher(options: WatcherOptions): Watcher {
       tokensAtLastTime.add(tokenKey);
     }
     const event = toChangeEvent(doc, prices);
+    holdBack?.delivered(event.clusterTime, event.at);
     if (event.price !== null) prices[event.symbol] = event.price;
     else if (event.op === 'delete') delete prices[event.symbol];
     stats.delivered++;
@@ -295,10 +337,14 @@ export function createWatcher(options: WatcherOptions): Watcher {
     prices: () => ({ ...prices }),
     stats: () => ({ ...stats }),
     resumeToken: () => stream?.resumeToken ?? lastToken,
+    heldBackMs: (now = epochNow()) => holdBack?.heldMs(now) ?? 0,
     async stop() {
       if (stopped) return;
       stopped = true;
+      if (settleTimer) clearInterval(settleTimer);
       await stream?.close().catch(() => undefined);
+      holdBack?.finish();
+      await session?.endSession().catch(() => undefined);
       resolveDone(); // the loop sees `stopped` and returns
     },
   };

@@ -22,7 +22,7 @@ describe('ticker clean', () => {
     await client.db(db).collection('other').insertOne({ x: 1 });
     const run = await ticker(['clean', '--uri', target.uri, '--db', db]);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, new RegExp(`^dropped database ${db} on mongodb://[^ ]+ \\(2 collections, 3 documents\\)\\n$`));
+    assert.match(run.stdout, new RegExp(`^dropped database ${db} on mongodb://[^ ]+ \\(2 collections, 3 documents counted just before the drop\\)\\n$`));
     assert.deepEqual(await client.db(db).listCollections().toArray(), []);
   });
 
@@ -30,7 +30,7 @@ describe('ticker clean', () => {
     const db = uniqueDbName('clean');
     const run = await ticker(['clean', '--uri', target.uri, '--db', db, '--json']);
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(JSON.parse(run.stdout), { database: db, existed: false, collections: 0, documents: 0 });
+    assert.deepEqual(JSON.parse(run.stdout), { database: db, existed: false, collections: 0, documents: 0, recreated: 0 });
     const text = await ticker(['clean', '--uri', target.uri, '--db', db]);
     assert.match(text.stdout, /holds nothing: nothing to drop/);
   });

@@ -62,7 +62,7 @@ describe('display renderer', () => {
     assert.ok(short.some((l) => /… \d+ more/.test(l)));
   });
 
-  it('status line: events/s, lag, time since last, stagger', () => {
+  it('status line: events/s, lag, time since last; a stagger is the stream held back past the threshold, not a silence', () => {
     const state = savedState();
     for (let i = 0; i < 20; i++) applyEvent(state, change('MDB', 90 + (i % 5), 90, T0 + i * 250));
     const last = T0 + 19 * 250;
@@ -71,11 +71,29 @@ describe('display renderer', () => {
     assert.ok(stats.eventsPerSecond > 3.5 && stats.eventsPerSecond <= 4.5, String(stats.eventsPerSecond));
     assert.equal(stats.lagMs, 3);
     assert.equal(isStagger(stats), false);
-    const silent = streamStats(state, last + 2600);
-    assert.equal(isStagger(silent), true);
-    assert.match(formatStatusLine(silent).text, /STAGGER: no event for 2\.6s/);
-    // No stagger before anything was expected.
-    assert.equal(isStagger(streamStats(savedState(), T0 + 60_000)), false);
+    // silence alone (nothing held back: the writer paused) is no stagger
+    assert.equal(isStagger(streamStats(state, last + 2600)), false);
+    state.heldBackMs = 2_600;
+    const held = streamStats(state, last + 2600);
+    assert.equal(isStagger(held), true);
+    assert.match(formatStatusLine(held).text, /STAGGER: events held back 2\.6s$/);
+    state.heldBackMs = 200; // under the 250 ms threshold
+    assert.equal(isStagger(streamStats(state, last + 2600)), false);
+    // No stagger flag before anything was expected; the hold is still shown
+    const quiet = savedState();
+    quiet.heldBackMs = 5_000;
+    assert.equal(isStagger(streamStats(quiet, T0 + 60_000)), false);
+    assert.match(formatStatusLine(streamStats(quiet, T0 + 60_000)).text, /held back 5\.0s$/);
+  });
+
+  it('counts staggers, and after 10 s without events nudges to start a writer (not while held back)', () => {
+    const state = createDisplayState(['MDB'], {}, 't', { startedAt: T0, idleHint: 'nothing seems to be writing to market.stocksymbols: start `ticker mutate` in another terminal' });
+    applyEvent(state, { kind: 'stagger', thresholdMs: 250, startAt: T0, gapMs: 1_900, burst: 40 });
+    applyEvent(state, { kind: 'stagger', thresholdMs: 250, startAt: T0 + 2_000, gapMs: 700, burst: 10 });
+    assert.match(formatStatusLine(streamStats(state, T0 + 5_000)).text, /2 staggers \(longest 1\.9s\)$/);
+    assert.match(formatStatusLine(streamStats(state, T0 + 10_000)).text, /start `ticker mutate` in another terminal$/);
+    state.heldBackMs = 9_000;
+    assert.doesNotMatch(formatStatusLine(streamStats(state, T0 + 10_000)).text, /mutate/);
   });
 
   it('counts events of other symbols (--all) without adding rows', () => {

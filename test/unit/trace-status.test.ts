@@ -9,16 +9,18 @@ const change = (at: number): ChangeEvent => ({
 });
 
 describe('trace status line', () => {
-  it('shows rate, lag and time since the last event, and flags a stagger during a silence', () => {
+  it('shows rate, lag and time since the last event, and flags a stagger while the stream is held back', () => {
     const written: string[] = [];
-    const status = new TraceStatusLine({ write: (text) => written.push(text), columns: 200 }, false);
+    let held = 0;
+    const status = new TraceStatusLine({ write: (text) => written.push(text), columns: 200 }, false, { staggerThresholdMs: 250, heldBackMs: () => held });
     for (let k = 0; k < 8; k++) status.onEvent(change(T0 + k * 250));
     status.draw(T0 + 1_800);
     const steady = written.at(-1)!;
     assert.match(steady, /^\r\x1b\[K8 events · [\d.]+\/s · lag 2\.0 ms · last 0\.1s ago$/);
+    held = 3_500;
     status.draw(T0 + 1_750 + 3_500);
     const stalled = written.at(-1)!;
-    assert.match(stalled, /last 3\.5s ago · STAGGER: no event for 3\.5s/);
+    assert.match(stalled, /last 3\.5s ago · STAGGER: events held back 3\.5s/);
     assert.ok(stalled.includes('\x1b[7m'), 'a stagger is shown in reverse video without colour');
   });
 

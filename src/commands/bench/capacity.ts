@@ -12,7 +12,7 @@ import { BOUNDS, describeBound, rateBoundFor } from '../../util/bounds.js';
 import { colourEnabled } from '../../util/colour.js';
 import { connectionFlags, TickerCommand } from '../../util/command-base.js';
 import { UserError } from '../../util/errors.js';
-import { durationFlag, MAX_LIST_VALUES, positiveIntFlag, rateFlag, thresholdFlag, uriFlag } from '../../util/flags.js';
+import { durationFlag, MAX_LIST_VALUES, positiveIntFlag, rateFlag, staggerThresholdFlag, thresholdFlag, uriFlag } from '../../util/flags.js';
 
 const MAX_STEPS = MAX_LIST_VALUES;
 const FACTOR = { max: 10, why: '(a step more than ten times the last one skips the knee by too much to bisect quickly)' };
@@ -49,7 +49,7 @@ export default class BenchCapacity extends TickerCommand {
     'batch-size': positiveIntFlag({ description: 'events per change-stream getMore (default: the server’s)', bound: BOUNDS.batchSize }),
     'full-document': Flags.boolean({ description: "listeners ask for fullDocument: 'updateLookup'", default: false }),
     mix: Flags.string({ description: 'operation mix, e.g. "familiar:3,a-update" (default: the original four kinds)' }),
-    'stagger-threshold': durationFlag({ description: 'a gap longer than this with committed writes held back is a stagger', default: 250, defaultHelp: async () => '250ms' }),
+    'stagger-threshold': staggerThresholdFlag(),
     'report-dir': Flags.string({ description: 'directory for the report files', default: 'reports' }),
   };
 

@@ -20,7 +20,7 @@ import { UserError } from '../../util/errors.js';
 import { connectionFlags, SIGNAL_EXIT_CODES, TickerCommand } from '../../util/command-base.js';
 import { formatDuration } from '../../util/duration.js';
 import { BOUNDS, describeBound, MAX_RATE_PER_THREAD, rateBoundFor } from '../../util/bounds.js';
-import { durationFlag, MAX_LIST_VALUES, positiveIntFlag, positiveIntListFlag, rateFlag, rateListFlag, thresholdFlag, uriFlag } from '../../util/flags.js';
+import { durationFlag, MAX_LIST_VALUES, positiveIntFlag, positiveIntListFlag, rateFlag, rateListFlag, staggerThresholdFlag, thresholdFlag, uriFlag } from '../../util/flags.js';
 
 export interface LatencySummary {
   ok: boolean;
@@ -86,7 +86,7 @@ export default class BenchLatency extends TickerCommand {
     writers: positiveIntFlag({ description: `writer threads sharing the rate; ${describeBound(BOUNDS.writers)}`, default: 1, bound: BOUNDS.writers }),
     'full-document': Flags.boolean({ description: "listeners ask for fullDocument: 'updateLookup'", default: false }),
     mix: Flags.string({ description: 'operation mix, e.g. "familiar:3,a-update" (default: the original four kinds)' }),
-    'stagger-threshold': durationFlag({ description: 'a gap longer than this with committed writes held back is a stagger', default: 250, defaultHelp: async () => '250ms' }),
+    'stagger-threshold': staggerThresholdFlag(),
     'report-dir': Flags.string({ description: 'directory for the report files', default: 'reports' }),
     'cold-shard': Flags.string({ description: 'keep every write off this shard (sharded clusters): its idle time shows as staggers' }),
     ...metricsFlags,
