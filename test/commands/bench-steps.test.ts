@@ -95,13 +95,21 @@ describe('ticker bench latency --rates / --listeners a,b,c (steps)', () => {
   });
 
   it('refuses bad lists before anything runs, in one line', async () => {
-    assertRefused(await run(scratch, '--rates', '100,100'), /^Error: --rates: 100 is given twice in "100,100"/);
-    assertRefused(await run(scratch, '--rates', '100,,200'), /^Error: --rates: expected values separated by commas/);
-    assertRefused(await run(scratch, '--rates', '100,fast'), /^Error: --rates: expected a rate .* got "fast" \(in "100,fast"\)/);
-    assertRefused(await run(scratch, '--rates', Array.from({ length: 51 }, (_, i) => i + 1).join(',')), /^Error: --rates: got 51 values; at most 50/);
-    assertRefused(await run(scratch, '--rates', '100,200', '--listeners', '1,2'), /^Error: --rates and a list of --listeners: step through one of them/);
-    assertRefused(await run(scratch, '--rates', '100,200000'), /^Error: --rates: got 200000; at most 100,000 ops\/s with 1 writer/);
-    assertRefused(await run(scratch, '--listeners', '1,0'), /^Error: --listeners: expected a whole number above zero, got "0"/);
-    assertRefused(await runTicker(['bench', 'latency', '--uri', target.uri, '--step', '1s']), /^Error: --step is the measured time of each step/);
+    const cases: [string[], RegExp][] = [
+      [['--rates', '100,100'], /^Error: --rates: 100 is given twice in "100,100"/],
+      [['--rates', '100,,200'], /^Error: --rates: expected values separated by commas/],
+      [['--rates', '100,fast'], /^Error: --rates: expected a rate .* got "fast" \(in "100,fast"\)/],
+      [['--rates', Array.from({ length: 51 }, (_, i) => i + 1).join(',')], /^Error: --rates: got 51 values; at most 50/],
+      [['--rates', '100,200', '--listeners', '1,2'], /^Error: --rates and a list of --listeners: step through one of them/],
+      [['--rates', '100,200000'], /^Error: --rates: got 200000; at most 100,000 ops\/s with 1 writer/],
+      [['--listeners', '1,0'], /^Error: --listeners: expected a whole number above zero, got "0"/],
+    ];
+    // in parallel: each is a CLI start and a parse, nothing runs
+    const results = await Promise.all([
+      ...cases.map(([args]) => run(scratch, ...args)),
+      runTicker(['bench', 'latency', '--uri', target.uri, '--step', '1s']),
+    ]);
+    cases.forEach(([, pattern], i) => assertRefused(results[i]!, pattern));
+    assertRefused(results.at(-1)!, /^Error: --step is the measured time of each step/);
   });
 });
