@@ -1,13 +1,22 @@
 import os from 'node:os';
 import type { DataNode } from './data-node.js';
 import { DEFAULT_OPLOG_ENTRIES, DEFAULT_PORT, DEFAULT_REPLICA_SET } from './defaults.js';
-import { WireServer, type WireServerOptions } from './server.js';
+import type { WireServer, WireServerOptions } from './server.js';
+import type { ShardedServerFlags, ShardedServerHandle } from './sharded/cli.js';
 
 // The server's public surface: what the harness (the `server` command, benches, scripts) may use.
 export { SERVER_VERSION } from './commands/hello.js';
 export { parseAuthSpec, type AuthCredentials } from './auth/index.js';
 export { DEFAULT_FAULT_MS, FAULT_KINDS, FaultPlan, type Fault, type FaultKind, type FaultPlanOptions } from './faults.js';
-export { startShardedServer, type ShardedServerFlags, type ShardedServerHandle } from './sharded/cli.js';
+export type { ShardedServerFlags, ShardedServerHandle };
+
+// The wire server and the sharded cluster are loaded on first start, not with this module: every CLI
+// command imports it (for its defaults) and the server with its query engine is most of what a command
+// would otherwise load at start-up.
+export async function startShardedServer(flags: ShardedServerFlags = {}): Promise<ShardedServerHandle> {
+  const sharded = await import('./sharded/cli.js');
+  return sharded.startShardedServer(flags);
+}
 
 export interface EmbeddedServerOptions {
   /** Address to bind; 127.0.0.1 unless told otherwise. */
@@ -62,7 +71,8 @@ export function hostAndPort(host: string, port: number): string {
 export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): Promise<EmbeddedServer> {
   const host = options.host ?? '127.0.0.1';
   const replicaSet = options.replicaSet ?? DEFAULT_REPLICA_SET;
-  const server = new WireServer({
+  const { WireServer } = await import('./server.js');
+  const server: WireServer = new WireServer({
     host,
     port: options.port ?? DEFAULT_PORT,
     replicaSet,

@@ -5,7 +5,6 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startEmbeddedServer } from '../embedded/index.js';
 
 export interface EmbeddedProcess {
   uri: string;
@@ -70,6 +69,9 @@ export async function startEmbeddedProcess(options: EmbeddedProcessOptions = {})
 
 async function serve(): Promise<void> {
   try {
+    // Loaded here, in the server's process only: every command imports this module to start one, and the
+    // server (its query engine with it) is most of what a command would otherwise load at start-up.
+    const { startEmbeddedServer } = await import('../embedded/index.js');
     const server = await startEmbeddedServer({ port: 0 });
     let stopping = false;
     const stop = async (): Promise<void> => {
