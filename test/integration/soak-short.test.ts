@@ -3,16 +3,16 @@ import { describe, it } from 'node:test';
 import { runSoak } from '../../scripts/soak.js';
 
 describe('soak (short)', { skip: process.env.MONGODB_URI ? 'embedded-server faults' : false }, () => {
-  it('30 s at 200 writes/s, 3 listeners, a fault every 5 s: every acknowledged write seen exactly once, in order', { timeout: 180_000 }, async (t) => {
+  it('15 s at 200 writes/s, 3 listeners, a fault every 2-2.8 s: every acknowledged write seen exactly once, in order', { timeout: 180_000 }, async (t) => {
     const result = await runSoak({
-      durationMs: 30_000,
+      durationMs: 15_000,
       rate: 200,
       listeners: 3,
       lanes: 2,
-      faultEveryMs: [4_000, 6_000],
+      faultEveryMs: [2_000, 2_800],
       seed: 7,
       serverInWorker: false,
-      sampleEveryMs: 5_000,
+      sampleEveryMs: 3_000,
     });
     t.diagnostic(`${result.acked} acknowledged, ${result.failed} failed, ${result.achievedRate} ops/s, faults ${JSON.stringify(result.faults)}, `
       + `resumes ${result.listeners.map((l) => l.resumes).join('/')}, rss ${result.rss.map((s) => s.mb).join(' ')} MB`);
