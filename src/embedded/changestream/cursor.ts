@@ -5,6 +5,7 @@ import { CommandError, ErrorCode } from '../errors.js';
 import type { OplogEntry } from '../oplog.js';
 import { eventsFor, type EventOptions } from './events.js';
 import { eventBytes, shapesOf, type EventShape, type StreamEvent } from './shared.js';
+import { splitLargeEvent, splitResumeMismatch } from './split.js';
 import { decodeToken, encodeToken, TokenKind } from './token.js';
 
 /** A reply is one BSON document of at most 16 MB; leave room for the cursor envelope and $clusterTime. */
@@ -70,7 +71,14 @@ export class ChangeStreamCursor {
       if (decoded.kind === TokenKind.Event) {
         const entry = oplog.at(position - 1);
         if (entry && compareTimestamps(entry.ts, decoded.ts) === 0) {
-          this.pending = this.produce(position - 1, entry).filter((e) => decodeToken(e.doc._id).fragment > decoded.fragment);
+          const produced = this.produce(position - 1, entry);
+          // After a fragment of a split event: its later fragments, then the entry's later events.
+          const after = decoded.split ?? Infinity;
+          if (decoded.split !== undefined && !produced.some((e) => { const t = decodeToken(e.doc._id); return t.fragment === decoded.fragment && t.split !== undefined; })) throw splitResumeMismatch();
+          this.pending = produced.filter((e) => {
+            const t = decodeToken(e.doc._id);
+            return t.fragment > decoded.fragment || (t.fragment === decoded.fragment && (t.split ?? -1) > after);
+          });
         }
       }
       if (inclusive) this.beforeTs = decoded.ts;
@@ -163,7 +171,9 @@ export class ChangeStreamCursor {
           continue;
         }
         const out = this.shape.transform(event);
-        if (out) events.push({ doc: out });
+        if (!out) continue;
+        if (this.shape.split) for (const fragment of splitLargeEvent(out)) events.push({ doc: fragment });
+        else events.push({ doc: out });
       }
       return events;
     });

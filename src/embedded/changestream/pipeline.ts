@@ -3,6 +3,7 @@ import { Aggregator } from 'mingo';
 import { CommandError, ErrorCode } from '../errors.js';
 import { MINGO_OPTIONS, compileFilter, linearPipeline } from '../storage/query.js';
 import { sameValue } from '../storage/update.js';
+import { withoutSplitStage } from './split.js';
 
 const ALLOWED_STAGES = new Set(['$match', '$project', '$addFields', '$set', '$unset', '$replaceRoot', '$replaceWith', '$redact']);
 
@@ -18,7 +19,8 @@ const KNOWN_STAGES = new Set([
 const UNRECOGNIZED_STAGE = 40324;
 
 /** The stages after `$changeStream`, compiled once per stream and applied to one event at a time. */
-export function compileEventPipeline(stages: Document[]): (event: Document) => Document | undefined {
+export function compileEventPipeline(pipeline: Document[]): (event: Document) => Document | undefined {
+  const { stages } = withoutSplitStage(pipeline);
   for (const stage of stages) {
     const name = Object.keys(stage)[0];
     if (!ALLOWED_STAGES.has(name) && !KNOWN_STAGES.has(name)) {
@@ -57,5 +59,5 @@ export function compileEventPipeline(stages: Document[]): (event: Document) => D
 
 /** Filters only: events come out as the very objects that went in, never reshaped. */
 export function isFilterOnly(stages: Document[]): boolean {
-  return stages.every((stage) => '$match' in stage);
+  return stages.every((stage) => '$match' in stage || '$changeStreamSplitLargeEvent' in stage);
 }

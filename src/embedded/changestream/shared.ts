@@ -2,6 +2,7 @@ import { BSON, EJSON, type Document } from 'bson';
 import type { Oplog } from '../oplog.js';
 import type { EventOptions } from './events.js';
 import { compileEventPipeline } from './pipeline.js';
+import { withoutSplitStage } from './split.js';
 import { boxLongs } from '../storage/int64.js';
 
 /**
@@ -38,6 +39,8 @@ interface Produced {
  */
 export class EventShape {
   readonly transform: (event: Document) => Document | undefined;
+  /** The pipeline ends with $changeStreamSplitLargeEvent: events over 16 MiB come out as fragments. */
+  readonly split: boolean;
   private refs = 0;
   private produced: Array<Produced | undefined> = [];
   /** an updateLookup event is shareable only while nothing was written after it was produced */
@@ -45,6 +48,7 @@ export class EventShape {
 
   constructor(readonly key: string, options: EventOptions, pipeline: Document[], private readonly registry: EventShapes) {
     this.transform = compileEventPipeline(pipeline);
+    this.split = withoutSplitStage(pipeline).split;
     this.lookup = options.fullDocument === 'updateLookup';
   }
 

@@ -11,6 +11,7 @@ import type { CommandContext, CommandTable } from './context.js';
 import { firstBatch } from './batches.js';
 import { queryOptionsOf } from './query-options.js';
 import { resolveView } from './views.js';
+import { refuseSplitOutsideChangeStream } from '../changestream/split.js';
 import { explainAggregateOption } from './explain.js';
 import { resolveHint } from '../exec/plan.js';
 import { splitOutputStage, writeOutput } from './aggregate-output.js';
@@ -44,6 +45,7 @@ function aggregate(cmd: Document, ctx: CommandContext): Document | Promise<Docum
     const rest = pipeline.slice(1);
     return firstBatch(ctx, `${ctx.db}.${target}`, rest.length > 0 ? runPipeline(stats, rest) : stats, cmd.cursor?.batchSize);
   }
+  refuseSplitOutsideChangeStream(pipeline);
   const { stages, output } = splitOutputStage(pipeline);
   if (output && cmd.readConcern?.level === 'linearizable') throw new CommandError(ErrorCode.InvalidOptions, `${output.kind} cannot be used with a 'linearizable' read concern level`);
   const { source, rest } = sourceOf(cmd, ctx, stages);

@@ -2,6 +2,7 @@ import { Timestamp, type Document } from 'bson';
 import { compareTimestamps } from '../clock.js';
 import { ChangeStreamCursor, type ChangeStreamSpec, type EventBatch } from '../changestream/cursor.js';
 import { compileEventPipeline, isFilterOnly } from '../changestream/pipeline.js';
+import { splitLargeEvent, withoutSplitStage } from '../changestream/split.js';
 import type { StreamEvent } from '../changestream/shared.js';
 import { decodeToken, encodeToken, TokenKind } from '../changestream/token.js';
 import type { Shard } from './shard.js';
@@ -48,12 +49,15 @@ export class RouterChangeStream {
   private readonly transform: (event: Document) => Document | undefined;
   /** A pipeline that can reshape events gets its own copy: shard events are shared by every router stream. */
   private readonly copyFirst: boolean;
+  /** Events over 16 MiB come out as fragments (forwards only: a resume from a fragment restarts after the event). */
+  private readonly split: boolean;
   private invalidated = false;
   private lastToken: Document;
   private lastTs: Timestamp;
 
   constructor(shards: Shard[], private readonly spec: ChangeStreamSpec, pipeline: Document[], private readonly options: RouterStreamOptions, startAt: Timestamp) {
     this.transform = compileEventPipeline(pipeline);
+    this.split = withoutSplitStage(pipeline).split;
     this.copyFirst = !isFilterOnly(pipeline);
     const token = spec.startAfter ?? spec.resumeAfter;
     // Where each shard starts, and what the router may assume each shard has reached.
@@ -183,7 +187,8 @@ export class RouterChangeStream {
         return out;
       }
       const shown = this.transform(this.copyFirst ? copyPlain(event.doc) : event.doc);
-      if (shown === event.doc) out.push(event); // unchanged: the shard's encoded bytes are reused
+      if (shown && this.split) for (const fragment of splitLargeEvent(shown)) out.push(fragment === event.doc ? event : { doc: fragment });
+      else if (shown === event.doc) out.push(event); // unchanged: the shard's encoded bytes are reused
       else if (shown) out.push({ doc: shown });
     }
     if (out.length < limit && frontier !== END_OF_TIME && compareTimestamps(frontier, this.lastTs) > 0) {
