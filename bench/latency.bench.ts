@@ -4,7 +4,7 @@
  *   - at 16 and 2,000 ops/s: the harness's end-to-end p50 (target < 1 ms) and p99 (< 5 ms), each beside
  *     the bare loop's, and the ratios harness / bare: p50 ≤ 1.10, and at 2,000 ops/s p99 ≤ 1.5 (the
  *     instrument must not be what it measures). The harness runs as `--metrics-port` runs it, its
- *     endpoint scraped every second; both sides update familiar symbols (the same kind of write);
+ *     endpoint scraped every second; both sides make the same writes (familiar symbols' price and tick);
  *   - 100 listeners at 1,000 ops/s: nothing lost or duplicated; their p99;
  *   - the machine's floor at each pacing: a bare-socket ping round trip to the same server.
  * BENCH_QUICK=1 makes every run short; BENCH_LATENCY_RATES=2000 runs only those rates (no 100 listeners).
@@ -12,7 +12,7 @@
  */
 import type { Document, MongoClient } from 'mongodb';
 import { openClient } from '../src/connect/client.js';
-import { bulkDocs, familiarDocs, layoutFor, seededRandom, type StockDoc } from '../src/load/dataset.js';
+import { bulkDocs, FAMILIAR_SYMBOL_NAMES, familiarDocs, layoutFor, seededRandom, type StockDoc } from '../src/load/dataset.js';
 import { startEmbeddedProcess } from '../src/measure/embedded-process.js';
 import { createLatencyMicros, recordMicros, summarize } from '../src/measure/histograms.js';
 import { runLatency, type LatencyRunResult } from '../src/measure/latency-run.js';
@@ -164,7 +164,8 @@ async function withMetrics(run: (metrics: LiveMetrics) => Promise<LatencyRunResu
 
 /**
  * The baseline: one change stream and a plain writer in this process (same server, same rate, same
- * open-loop plan: latency from the intended time), no threads, no audit, no report. It keeps no
+ * open-loop plan: latency from the intended time; the same writes and events as the harness's familiar
+ * updates), no threads, no audit, no report. It keeps no
  * promise per write (only a count in flight): 20,000 settled promises held to the end made its own
  * garbage collections the tail it measured (1.1 s of scavenges in a 10 s run, up to 69 ms each).
  */
@@ -181,7 +182,7 @@ async function bareWatchLoop(client: MongoClient, rate: number, durationMs: numb
       const event = (await stream.next().catch(() => null)) as Document | null;
       const receiptAt = epochNow();
       if (!event) return;
-      const at = event.updateDescription?.updatedFields?.at;
+      const at = event.updateDescription?.updatedFields?.tick?.at;
       if (typeof at === 'number' && at >= windowStart) recordMicros(h, (receiptAt - at) * 1000);
     }
   })();
@@ -200,7 +201,9 @@ async function bareWatchLoop(client: MongoClient, rate: number, durationMs: numb
     const at = start + (k * 1000) / rate;
     await timer.waitUntil(at);
     inFlight++;
-    coll.updateOne({ _id: 'MDB' as never }, { $set: { at, price: 90 + (k % 10) } }).then(settle, settle);
+    // the harness's familiar write: a familiar symbol's price and the write's tick
+    const symbol = FAMILIAR_SYMBOL_NAMES[k % FAMILIAR_SYMBOL_NAMES.length]!;
+    coll.updateOne({ _id: symbol as never }, { $set: { price: 90 + (k % 10), tick: { seq: k, at, w: 0 } } }).then(settle, settle);
   }
   if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
   await new Promise((resolve) => setTimeout(resolve, 300));
