@@ -39,7 +39,7 @@ for (const folder of folders) {
   for (const mode of modes) {
     const started = performance.now();
     const target = await startTarget(mode);
-    const runner = await UnifiedRunner.connect(target.uri);
+    const runner = await UnifiedRunner.connect(target.uri, target.multiUri);
     const t = tally();
     console.log(`## ${folder} (${mode})`);
     try {

@@ -34,6 +34,8 @@ export interface WireServerOptions {
   allowUnauthenticatedRemote?: boolean;
   /** How a transaction starts (a router's spans its shards); by default on this server's node. */
   beginTransaction?: ConstructorParameters<typeof SessionTransactions>[2];
+  /** How a router recovers a transaction another router of its cluster ran (commit with a recoveryToken). */
+  recoverTransaction?: ConstructorParameters<typeof SessionTransactions>[3];
 }
 
 const HELLO_COMMANDS = new Set(['hello', 'isMaster', 'ismaster']);
@@ -67,7 +69,7 @@ export class WireServer {
     this.node = node ?? new DataNode(options.oplogEntries);
     this.topology = new Topology({ host: options.host, port: options.port, replicaSet: options.replicaSet, role: options.role ?? 'replicaSetPrimary' });
     this.auth = new Authenticator(options.auth);
-    this.sessions = new SessionTransactions(this.node, () => this.topology.options.role !== 'standalone', options.beginTransaction);
+    this.sessions = new SessionTransactions(this.node, () => this.topology.options.role !== 'standalone', options.beginTransaction, options.recoverTransaction);
     this.commands = { ...(options.commands ?? mongodCommands), ...this.auth.commands };
     this.log = options.log ?? (() => {});
   }

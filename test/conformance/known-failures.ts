@@ -9,8 +9,6 @@ import type { Mode } from './unified/target.js';
 export const KNOWN_FAILURES: Record<string, Record<string, string>> = {
   'transactions/run-command.json': { "run command with secondary read preference in client option and primary read preference in transaction options": "replicaset: the client's readPreference secondary is used to select a server on connect; the embedded replica set has one member, no secondary" },
   'transactions/transaction-options.json': { "readPreference inherited from client": "replicaset: the client's readPreference secondary is used to select a server on connect; the embedded replica set has one member, no secondary" },
-  'transactions/mongos-recovery-token.json': { "commitTransaction retry fails on new mongos": "sharded: needs several mongoses (useMultipleMongoses); the embedded cluster has one router" },
-  'transactions/pin-mongos.json': { "unpin after transient error within a transaction and commit": "sharded: needs several mongoses (useMultipleMongoses); the embedded cluster has one router" },
 };
 
 /** Whether this very test is listed (not only its file): a listed test that passes should come off the list. */

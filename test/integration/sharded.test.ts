@@ -165,6 +165,34 @@ describe('embedded sharded cluster: router, chunks, routing', () => {
   });
 });
 
+describe('embedded sharded cluster: two routers', () => {
+  it('serve the same shards; killAllSessions on one aborts a transaction open on the other', async () => {
+    const cluster = await startShardedCluster({ port: 0, shards: 2, routers: 2, noopIntervalMs: 0 });
+    const [a, b] = await Promise.all(cluster.uris.map((u) => new MongoClient(`${u}?directConnection=true`).connect()));
+    const both = await new MongoClient(cluster.multiUri).connect();
+    try {
+      assert.equal(cluster.uris.length, 2);
+      assert.notEqual(cluster.routers[0].port, cluster.routers[1].port);
+      await a.db('admin').command({ shardCollection: 'two.c', key: { _id: 'hashed' } });
+      await a.db('two').collection('c').insertMany(Array.from({ length: 100 }, (_, i) => ({ _id: i } as Document)));
+      assert.equal(await b.db('two').collection('c').countDocuments(), 100, 'router B reads what router A wrote');
+      assert.equal(await both.db('two').collection<{ _id: number }>('c').countDocuments({ _id: { $lt: 10 } }), 10);
+      assert.equal((await both.db('admin').command({ hello: 1 })).msg, 'isdbgrid');
+
+      const session = a.startSession();
+      session.startTransaction();
+      await a.db('two').collection('c').insertOne({ _id: 'open' } as Document, { session });
+      await b.db('admin').command({ killAllSessions: [] });
+      await assert.rejects(session.commitTransaction(), (err: Error & { codeName?: string }) => err.codeName === 'NoSuchTransaction');
+      await session.endSession();
+      assert.equal(await b.db('two').collection('c').countDocuments({ _id: 'open' } as Document), 0);
+    } finally {
+      await Promise.all([a.close(), b.close(), both.close()]);
+      await cluster.stop();
+    }
+  });
+});
+
 describe('embedded sharded cluster: change streams through the router', () => {
   let cluster: ShardedCluster;
   let client: MongoClient;

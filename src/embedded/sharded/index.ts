@@ -1,4 +1,7 @@
+import type { Document, Timestamp } from 'bson';
+import type { CommandTable } from '../commands/context.js';
 import { DEFAULT_OPLOG_ENTRIES } from '../defaults.js';
+import { sessionHex } from '../transactions/sessions.js';
 import { WireServer } from '../server.js';
 import { RouterNode, ShardingCatalog } from './cluster.js';
 import { routerCommands, type RouterContext } from './router.js';
@@ -20,6 +23,13 @@ export interface ShardedClusterOptions {
   oplogEntries?: number;
   /** Also listen on a port per shard (as a shard's mongod), so tools can look at one shard directly. */
   shardPorts?: boolean;
+  /**
+   * Routers (mongoses) in front of the same shards, 1 by default; the others take the next ports (any free
+   * port when `port` is 0). Each has its own connections, cursors, sessions and fail points, as separate
+   * mongos processes do; a commit retried on another router with the transaction's recoveryToken finds the
+   * transaction's outcome, and killAllSessions/killSessions on any router reach every router's transactions.
+   */
+  routers?: number;
   log?: (line: string) => void;
 }
 
@@ -30,8 +40,13 @@ export interface ShardedCluster {
   readonly port: number;
   /** The in-process shards (data node, oplog, clock, no-op writer). */
   readonly shards: readonly Shard[];
-  /** The router's wire server (mongos). */
+  /** The router's wire server (mongos); the first of `routers`. */
   readonly router: WireServer;
+  /** Every router, in the order of `uris`. */
+  readonly routers: readonly WireServer[];
+  /** One connection string per router (`uri` is the first's); `multiUri` names them all (useMultipleMongoses). */
+  readonly uris: readonly string[];
+  readonly multiUri: string;
   /** The config server's state: databases, sharded collections, chunk maps. */
   readonly sharding: ShardingCatalog;
   stop(): Promise<void>;
@@ -39,6 +54,8 @@ export interface ShardedCluster {
 
 export const DEFAULT_NOOP_INTERVAL_MS = 10_000;
 export const SHARD_GETMORE_WAIT_MS = 1_000;
+/** Transactions a router can still recover by recoveryToken (the oldest are forgotten). */
+const RECOVERABLE_TRANSACTIONS = 10_000;
 
 /**
  * Starts an in-memory sharded cluster: a mongos-like router in front of `shards` in-process shards,
@@ -50,26 +67,42 @@ export async function startShardedCluster(options: ShardedClusterOptions = {}): 
   if (!Number.isInteger(count) || count < 1 || count > 64) throw new RangeError(`shards must be a whole number from 1 to 64, got ${count}`);
   const oplogEntries = options.oplogEntries ?? DEFAULT_OPLOG_ENTRIES;
   const shards = Array.from({ length: count }, (_, i) => new Shard(i, `shard${i}`, count, oplogEntries));
+  const routerCount = options.routers ?? 1;
+  if (!Number.isInteger(routerCount) || routerCount < 1 || routerCount > 16) throw new RangeError(`routers must be a whole number from 1 to 16, got ${routerCount}`);
   const routerNode = new RouterNode(() => shards);
   const sharding = new ShardingCatalog(shards, () => routerNode.clock.now());
-  let router: WireServer | undefined;
-  const context: RouterContext = {
-    shards,
-    sharding,
-    clusterTime: () => routerNode.clock.now(),
-    stream: { shardWaitMs: options.shardWaitMs ?? SHARD_GETMORE_WAIT_MS, bufferLimit: 10_000 },
-    address: () => router?.topology.address ?? `${host}:${options.port ?? 27017}`,
+  const routers: WireServer[] = [];
+  // The cluster's transactions by session and number: what a recovery shard would tell another router.
+  const transactions = new Map<string, ShardedTransaction>();
+  const begin = (lsid: Document, txnNumber: number, readTs: Timestamp | undefined) => {
+    const transaction = new ShardedTransaction(shards, routerNode, lsid, txnNumber, readTs);
+    transactions.set(`${sessionHex(lsid)}:${txnNumber}`, transaction);
+    if (transactions.size > RECOVERABLE_TRANSACTIONS) transactions.delete(transactions.keys().next().value as string);
+    return transaction;
   };
-  router = new WireServer({
-    host,
-    port: options.port ?? 27017,
-    replicaSet: '',
-    oplogEntries: 1,
-    role: 'mongos',
-    commands: routerCommands(context),
-    log: options.log,
-    beginTransaction: (lsid, txnNumber, readTs) => new ShardedTransaction(shards, routerNode, lsid, txnNumber, readTs),
-  }, routerNode);
+  const recover = (lsid: Document, txnNumber: number) => transactions.get(`${sessionHex(lsid)}:${txnNumber}`);
+  const onEveryRouter = (apply: (server: WireServer) => void): Document => {
+    for (const r of routers) apply(r);
+    return { ok: 1 };
+  };
+  for (let i = 0; i < routerCount; i++) {
+    const port = options.port === 0 ? 0 : (options.port ?? 27017) + i;
+    const context: RouterContext = {
+      shards,
+      sharding,
+      clusterTime: () => routerNode.clock.now(),
+      stream: { shardWaitMs: options.shardWaitMs ?? SHARD_GETMORE_WAIT_MS, bufferLimit: 10_000 },
+      address: () => routers[i]?.topology.address ?? `${host}:${port}`,
+    };
+    const commands: CommandTable = {
+      ...routerCommands(context),
+      killAllSessions: () => onEveryRouter((r) => r.sessions.killAll()),
+      killSessions: (cmd) => onEveryRouter((r) => r.sessions.endSessions(Array.isArray(cmd.killSessions) ? cmd.killSessions : [])),
+    };
+    routers.push(new WireServer({
+      host, port, replicaSet: '', oplogEntries: 1, role: 'mongos', commands, log: options.log, beginTransaction: begin, recoverTransaction: recover,
+    }, routerNode));
+  }
   try {
     if (options.shardPorts) {
       for (const shard of shards) {
@@ -77,24 +110,28 @@ export async function startShardedCluster(options: ShardedClusterOptions = {}): 
         await shard.server.listen();
       }
     }
-    await router.listen();
+    for (const r of routers) await r.listen();
   } catch (err) {
+    await Promise.all(routers.map((r) => r.close().catch(() => {})));
     await Promise.all(shards.map((s) => s.stop()));
     throw err;
   }
   const noop = options.noopIntervalMs ?? DEFAULT_NOOP_INTERVAL_MS;
   for (const shard of shards) shard.setNoopInterval(noop);
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  const wire = router;
+  const uris = routers.map((r) => `mongodb://${shownHost}:${r.port}/`);
   return {
-    uri: `mongodb://${shownHost}:${wire.port}/`,
+    uri: uris[0],
+    uris,
+    multiUri: `mongodb://${routers.map((r) => `${shownHost}:${r.port}`).join(',')}/`,
     host,
-    port: wire.port,
+    port: routers[0].port,
     shards,
-    router: wire,
+    router: routers[0],
+    routers,
     sharding,
     stop: async () => {
-      await wire.close();
+      await Promise.all(routers.map((r) => r.close()));
       await Promise.all(shards.map((s) => s.stop()));
     },
   };

@@ -53,6 +53,11 @@ export class SessionTransactions {
     private readonly replicated: () => boolean,
     private readonly begin: (lsid: Document, txnNumber: number, readTs: Timestamp | undefined) => OpenTransaction
       = (lsid, txnNumber, readTs) => new Transaction(node, lsid, txnNumber, readTs ?? node.clock.now()),
+    /**
+     * A router's recovery of a transaction another router ran (a commitTransaction with a recoveryToken for a
+     * transaction this one never saw): the transaction when the cluster knows it, else NoSuchTransaction.
+     */
+    private readonly recover?: (lsid: Document, txnNumber: number) => OpenTransaction | undefined,
   ) {}
 
   /** Decides where `cmd` runs; throws mongod's error when its session fields are not acceptable. */
@@ -149,7 +154,12 @@ export class SessionTransactions {
   }
 
   private continue(record: SessionRecord, name: string, cmd: Document, txnNumber: number): OpenTransaction {
-    const transaction = record.transaction;
+    const recovered = name === 'commitTransaction' && cmd.recoveryToken && (txnNumber !== record.txnNumber || !record.transaction)
+      ? this.recover?.(cmd.lsid, txnNumber) : undefined;
+    // mongos recovers the decision from the recovery shard: a committed transaction commits again (a no-op);
+    // one not committed there (still open on the router that ran it) is NoSuchTransaction here.
+    const transaction = recovered?.state === 'committed' ? recovered : record.transaction;
+    if (recovered?.state === 'committed') record.txnNumber = txnNumber;
     if (txnNumber !== record.txnNumber || !transaction) {
       throw new CommandError(ErrorCode.NoSuchTransaction, `Given transaction number ${txnNumber} does not match any in-progress transactions. The active transaction number is ${record.txnNumber}`);
     }
@@ -243,7 +253,7 @@ function withAtClusterTime(reply: Document, ts: Timestamp): Document {
   return { ...rest, atClusterTime: ts, ok };
 }
 
-function sessionHex(lsid: Document): string {
+export function sessionHex(lsid: Document): string {
   const id = lsid.id;
   return Buffer.from(id?.buffer ?? id).toString('hex');
 }

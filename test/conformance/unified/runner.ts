@@ -118,9 +118,10 @@ const TEST_TIMEOUT_MS = Number(process.env.CONFORMANCE_TEST_TIMEOUT_MS ?? 20_000
 
 /** Runs spec tests against one deployment (its URI); one internal client does setup and teardown. */
 export class UnifiedRunner {
-  private constructor(readonly uri: string, readonly internal: MongoClient, readonly server: ServerInfo, private readonly parameters: Document) {}
+  private constructor(readonly uri: string, readonly internal: MongoClient, readonly server: ServerInfo, private readonly parameters: Document, readonly multiUri: string) {}
 
-  static async connect(uri: string): Promise<UnifiedRunner> {
+  /** `multiUri`: every mongos of a sharded deployment, for clients with useMultipleMongoses (default `uri`). */
+  static async connect(uri: string, multiUri = uri): Promise<UnifiedRunner> {
     const internal = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
     await internal.connect();
     const admin = internal.db('admin');
@@ -128,7 +129,7 @@ export class UnifiedRunner {
     const topology: ServerInfo['topology'] = hello.msg === 'isdbgrid' ? 'sharded' : hello.setName ? 'replicaset' : hello.serviceId ? 'load-balanced' : 'single';
     const parameters = await admin.command({ getParameter: '*' }).catch(() => ({}));
     const auth = /^mongodb(\+srv)?:\/\/[^/@]+@/.test(uri);
-    return new UnifiedRunner(uri, internal, { version: String(build.version), topology, auth }, parameters);
+    return new UnifiedRunner(uri, internal, { version: String(build.version), topology, auth }, parameters, multiUri);
   }
 
   /** Why this test is skipped here (file- or test-level requirements, schema, skipReason), or undefined. */

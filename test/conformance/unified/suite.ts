@@ -19,7 +19,7 @@ export function defineConformanceSuite(folder: Folder): void {
 
       before(async () => {
         target = await startTarget(mode);
-        runner = await UnifiedRunner.connect(target.uri);
+        runner = await UnifiedRunner.connect(target.uri, target.multiUri);
       });
 
       after(async () => {

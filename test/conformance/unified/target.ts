@@ -9,6 +9,8 @@ export type Mode = 'replicaset' | 'sharded';
 
 export interface ConformanceTarget {
   uri: string;
+  /** Every mongos of a sharded target (for clients with useMultipleMongoses); undefined elsewhere. */
+  multiUri?: string;
   /** Stops what start() started (nothing for MONGODB_URI). */
   stop(): Promise<void>;
 }
@@ -20,14 +22,15 @@ export const AGAINST_REAL_DEPLOYMENT = REAL_URI !== undefined;
 
 /**
  * One deployment for a whole folder, as the drivers' runners do: the embedded replica set, or the embedded
- * sharded cluster (two shards behind one router), or MONGODB_URI when set.
+ * sharded cluster (two shards behind two routers: clients with useMultipleMongoses get both, others the
+ * first, as the format asks), or MONGODB_URI when set.
  */
 export async function startTarget(mode: Mode): Promise<ConformanceTarget> {
   if (REAL_URI) return { uri: REAL_URI, stop: async () => {} };
   if (mode === 'sharded') {
     const { startShardedCluster } = await import('../../../src/embedded/sharded/index.js');
-    const cluster = await startShardedCluster({ port: 0, shards: 2, noopIntervalMs: 100, shardWaitMs: 100 });
-    return { uri: cluster.uri, stop: () => cluster.stop() };
+    const cluster = await startShardedCluster({ port: 0, shards: 2, routers: 2, noopIntervalMs: 100, shardWaitMs: 100 });
+    return { uri: cluster.uri, multiUri: cluster.multiUri, stop: () => cluster.stop() };
   }
   const { startEmbeddedServer } = await import('../../../src/embedded/index.js');
   const server = await startEmbeddedServer({ port: 0 });

@@ -66,7 +66,8 @@ export class TestRun implements MatchContext {
       if (this.entities.has(def.id)) throw new Error(`duplicate entity ${def.id}`);
       switch (kind) {
         case 'client':
-          this.entities.set(def.id, await ClientEntity.create(def, this.runner.uri));
+          // The format: useMultipleMongoses true → every mongos of a sharded cluster, false or absent → one.
+          this.entities.set(def.id, await ClientEntity.create(def, def.useMultipleMongoses === true && this.runner.server.topology === 'sharded' ? this.runner.multiUri : this.runner.uri));
           break;
         case 'database':
           this.entities.set(def.id, this.client(def.client).client.db(def.databaseName, driverOptions(def.databaseOptions)));
