@@ -37,7 +37,9 @@ const COMPARED: Setting[] = [
   // one process is a run of one agent
   { name: 'agents', of: (r) => r.distributed?.agents ?? 1 },
   ...SHARED,
-  ...TARGET,
+  // Each run of the embedded server listens on a port of its own: that is not a different target to compare.
+  { name: 'target', of: (r) => (r.target.embedded ? 'the embedded server' : r.target.uri) },
+  ...TARGET.filter((s) => s.name !== 'target'),
 ];
 
 const show = (value: unknown): string => (value === undefined ? '(none)' : typeof value === 'string' ? value : JSON.stringify(value));

@@ -50,7 +50,9 @@ describe('bench latency (integration)', () => {
     reports.push({ report: saved, json: files.json });
 
     const acknowledged = report.rate.writes - report.rate.writeErrors;
-    assert.ok(Math.abs(report.rate.writes - 300) <= 5, `writes ${report.rate.writes}`);
+    // 100/s for 3 s; a writer that fell behind on a loaded machine ends on time with fewer, never more.
+    if (report.rate.maxBehindMs < 100) assert.ok(Math.abs(report.rate.writes - 300) <= 5, `writes ${report.rate.writes}`);
+    else assert.ok(report.rate.writes > 0 && report.rate.writes <= 305, `writes ${report.rate.writes}, ${report.rate.maxBehindMs} ms behind`);
     assert.equal(report.audit.expected, 2 * acknowledged);
     assert.equal(report.audit.received, report.audit.expected);
     assert.equal(report.audit.lost, 0);
