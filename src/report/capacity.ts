@@ -12,7 +12,9 @@ import { chartHead } from './charts.js';
 import type { ReportTarget } from './model.js';
 import { stepsChart, stepsSection, type StepRow } from './steps.js';
 
-export const CAPACITY_FORMAT = 'ticker-capacity-report';
+import { CAPACITY_REPORT_FORMAT } from './schema.js';
+
+export const CAPACITY_FORMAT = CAPACITY_REPORT_FORMAT;
 
 export interface CapacityReport {
   format: typeof CAPACITY_FORMAT;

@@ -6,7 +6,7 @@ import type { HistogramSummary } from '../measure/histograms.js';
 import { breaches, type ThresholdResult } from '../measure/thresholds.js';
 import { UserError } from '../util/errors.js';
 import type { SteppedRun } from './steps.js';
-import { describeSchemaError, REPORT_FORMAT, REPORT_VERSION, reportSchema } from './schema.js';
+import { CAPACITY_REPORT_FORMAT, describeSchemaError, REPORT_FORMAT, REPORT_VERSION, reportSchema } from './schema.js';
 
 export { REPORT_FORMAT, REPORT_VERSION };
 
@@ -214,6 +214,7 @@ export function isAuditClean(audit: Audit): boolean {
 export function parseReport(json: unknown, fileName: string): LatencyReport {
   const notAReport = (why: string) => new UserError(`${fileName} is not a ticker latency report (${why})`);
   if (!isObject(json)) throw notAReport('not a JSON object');
+  if (json.format === CAPACITY_REPORT_FORMAT) throw notAReport('it is a bench capacity report, which holds its own knee; report merge, compare and slice read bench latency reports');
   if (json.format !== REPORT_FORMAT) throw notAReport(`format is ${JSON.stringify(json.format) ?? 'missing'}`);
   if (json.version !== REPORT_VERSION) {
     throw new UserError(

@@ -25,7 +25,7 @@ export const histogramSummarySchema = z.looseObject({
   p99: micros,
   p999: micros,
   max: micros,
-  distribution: z.array(z.looseObject({})).optional(),
+  distribution: z.array(z.looseObject({ percentile: z.number().min(0).max(100), value: micros })).optional(),
 });
 
 export const encodedHistogramSchema = z.looseObject({
@@ -90,8 +90,15 @@ export const auditSchema = z.looseObject({
   perListener: z.array(z.looseObject({ listener: z.string(), ...auditCounts })).optional(),
 });
 
+/** A `--threshold`'s verdict (src/measure/thresholds.ts): limit and measured in the metric's unit. */
 const thresholdResultSchema = z.looseObject({
-  expression: z.string(),
+  expression: z.string().min(1),
+  metric: z.string().min(1),
+  operator: z.enum(['<', '<=', '>', '>=', '==', '!=']),
+  limit: z.number(),
+  unit: z.enum(['us', 'count', 'per-second', 'percent']),
+  /** null: nothing to measure it on (an empty histogram), which fails */
+  measured: z.number().nullable(),
   pass: z.boolean(),
   /** a stepped run's result names its step */
   step: z.looseObject({ index: count.min(1), variable: z.enum(['rate', 'listeners']), value: z.number().positive() }).optional(),
@@ -117,7 +124,7 @@ export const stepRowSchema = z.looseObject({
   startedAt: z.iso.datetime(),
   durationMs: ms.optional(),
   offsetMs: ms.optional(),
-  histograms: z.record(z.string(), encodedHistogramSchema).optional(),
+  histograms: z.record(z.string(), encodedHistogramSchema.extend({ description: z.string().optional() })).optional(),
 });
 
 export const steppedRunSchema = z.looseObject({
@@ -188,7 +195,9 @@ export const reportSchema = z
     timeline: z.array(timelineBucketSchema),
     audit: auditSchema,
     ok: z.boolean(),
-    perListener: z.array(z.looseObject({ listener: z.string(), events: count, p99us: micros, maxUs: micros.optional() })).optional(),
+    perListener: z
+      .array(z.looseObject({ listener: z.string(), events: count, p99us: micros, maxUs: micros.optional(), backlog: count.optional(), queuedMs: ms.optional() }))
+      .optional(),
     thresholds: z.array(thresholdResultSchema).optional(),
     distributed: distributedRunSchema.optional(),
     steps: steppedRunSchema.optional(),
@@ -204,12 +213,45 @@ export const reportSchema = z
   })
   .refine((r) => Date.parse(r.endedAt) >= Date.parse(r.startedAt), { path: ['endedAt'], message: 'is before startedAt' });
 
+export const CAPACITY_REPORT_FORMAT = 'ticker-capacity-report';
+
+/** `bench capacity`'s report (src/report/capacity.ts): the search, its knee and a row per step. */
+export const capacityReportSchema = z
+  .looseObject({
+    format: z.literal(CAPACITY_REPORT_FORMAT),
+    version: z.literal(1),
+    vary: z.enum(['rate', 'listeners']),
+    slo: z.array(z.string().min(1)).min(1),
+    search: z.looseObject({
+      start: z.number().positive(),
+      max: z.number().positive(),
+      factor: z.number().gt(1),
+      precision: z.number().positive(),
+      maxSteps: count.min(1),
+      integer: z.boolean(),
+    }),
+    knee: z.looseObject({
+      value: z.number().positive().nullable(),
+      firstFailing: z.number().positive().nullable(),
+      stoppedBy: z.enum(['precision', 'max', 'max-steps', 'failed-at-start', 'interrupted']),
+    }),
+    stepDurationMs: ms,
+    warmupMs: ms,
+    target: targetSchema,
+    startedAt: z.iso.datetime(),
+    endedAt: z.iso.datetime(),
+    steps: z.array(stepRowSchema),
+  })
+  .refine((r) => r.steps.length <= r.search.maxSteps, { path: ['steps'], message: 'has more rows than search.maxSteps' })
+  .refine((r) => Date.parse(r.endedAt) >= Date.parse(r.startedAt), { path: ['endedAt'], message: 'is before startedAt' });
+
 /** The first problem of a report that failed the schema, as "field.path: what is wrong". */
 export function describeSchemaError(error: z.ZodError): string {
   const issue = error.issues[0]!;
   const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
   const message = issue.message
     .replace(/^Invalid input: expected (\w+), received undefined$/, 'missing (expected $1)')
+    .replace(/^Invalid option: expected one of (.*)$/, (_, list: string) => `expected one of ${list.replaceAll('"', '').split('|').join(', ')}`)
     .replace(/^Invalid input: /, '')
     .replace(/^Too small: expected (number|int) to be >=0$/, 'expected a number of 0 or more');
   return `${path || 'the file'}: ${message}`;

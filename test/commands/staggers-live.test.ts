@@ -9,7 +9,9 @@ import { describeTarget } from '../../src/connect/topology.js';
 import { bulkDocs, bulkLayout, familiarDocs, seededRandom, type StockDoc } from '../../src/load/dataset.js';
 import { prepareShardedCollection } from '../../src/load/sharding.js';
 import type { ShardedCluster } from '../../src/embedded/sharded/index.js';
+import { reportSchema } from '../../src/report/schema.js';
 import { runTicker, startTicker } from '../helpers/cli.js';
+import { undescribedFields } from '../helpers/schema-fields.js';
 import { AGAINST_REAL_DEPLOYMENT, uniqueDbName } from '../helpers/target.js';
 
 interface Live { startAt: number; gapMs: number; burst: number }
@@ -55,6 +57,9 @@ describe('staggers: the live views flag what the bench counts', { skip: AGAINST_
     assert.equal(await display.exited, 130, display.stderr());
 
     const report = JSON.parse(await readFile(join(dir, (await readdir(dir)).find((f) => f.endsWith('.json'))!), 'utf8'));
+    // a sharded run's report (shard names on its staggers) is one the schema checks field by field
+    assert.ok(reportSchema.safeParse(report).success);
+    assert.deepEqual(undescribedFields(reportSchema, report), []);
     const windowStart = Date.parse(report.startedAt);
     const windowEnd = Date.parse(report.endedAt);
     const benchEnds = report.staggers.worst.map((s: { startMs: number; gapMs: number }) => windowStart + s.startMs + s.gapMs);
