@@ -20,6 +20,7 @@ export const serverFlags = {
   sharded: Flags.boolean({ description: 'run a mongos in front of in-memory shards instead of a replica-set primary', default: false }),
   shards: positiveIntFlag({ description: `number of shards (with --sharded); ${describeBound(BOUNDS.shards)}`, default: 3, bound: BOUNDS.shards }),
   'noop-interval': durationFlag({ description: `each idle shard's periodic no-op interval, as periodicNoopIntervalSecs (with --sharded); ${describeBound(BOUNDS.noopInterval, formatDuration)}`, default: 10_000, max: BOUNDS.noopInterval }),
+  routers: positiveIntFlag({ description: `number of mongos routers in front of the same shards (with --sharded); the connection string names them all; ${describeBound(BOUNDS.routers)}`, default: 1, bound: BOUNDS.routers }),
   'shard-ports': Flags.boolean({ description: 'also give each shard a port of its own, to look at one shard directly (with --sharded)', default: false }),
   fault: Flags.string({ description: 'a fault to inject again and again: drop, stepdown[:2s], pause[:1s] or restart[:200ms] (repeatable)', multiple: true }),
   'fault-every': durationFlag({ description: 'time between injected faults (with --fault)', default: 10_000 }),
@@ -28,13 +29,14 @@ export const serverFlags = {
 
 type ServerFlags = {
   port: number; host: string; 'replica-set': string; 'oplog-size': number; auth?: string; 'insecure-bind': boolean;
-  standalone: boolean; sharded: boolean; shards: number; 'noop-interval': number; 'shard-ports': boolean;
+  standalone: boolean; sharded: boolean; shards: number; routers: number; 'noop-interval': number; 'shard-ports': boolean;
   fault?: string[]; 'fault-every': number; 'fault-seed': number;
 };
 
 export function serverOptions(flags: ServerFlags): ForegroundServerOptions {
   // A mongos and a standalone have no replica set: refuse flags they would silently ignore.
   if (flags.sharded && flags.standalone) throw new UserError('--sharded and --standalone exclude each other: choose one');
+  if (flags.routers !== 1 && !flags.sharded) throw new UserError('--routers is the number of mongos routers of --sharded; a replica-set primary has none');
   if (flags['replica-set'] !== DEFAULT_REPLICA_SET && (flags.sharded || flags.standalone)) {
     throw new UserError(`--replica-set names the set of a replica-set primary; a ${flags.sharded ? 'mongos (--sharded)' : 'standalone'} has none`);
   }
@@ -46,7 +48,7 @@ export function serverOptions(flags: ServerFlags): ForegroundServerOptions {
     auth: flags.auth === undefined ? undefined : asUserError(() => parseAuthSpec(flags.auth!)),
     allowUnauthenticatedRemote: flags['insecure-bind'],
     standalone: flags.standalone,
-    sharded: flags.sharded ? { shards: flags.shards, noopIntervalMs: flags['noop-interval'], shardPorts: flags['shard-ports'] } : undefined,
+    sharded: flags.sharded ? { shards: flags.shards, routers: flags.routers, noopIntervalMs: flags['noop-interval'], shardPorts: flags['shard-ports'] } : undefined,
     faults: flags.fault?.length
       ? { faults: flags.fault.map((spec) => asUserError(() => parseFault(spec))), everyMs: flags['fault-every'], seed: flags['fault-seed'] }
       : undefined,
@@ -65,6 +67,7 @@ export default class Server extends TickerCommand {
     { description: 'Another port and set name', command: '<%= config.bin %> server --port 27018 --replica-set rs1' },
     { description: 'A free port and a smaller oplog', command: '<%= config.bin %> server --port 0 --oplog-size 100000' },
     { description: 'A mongos in front of three shards', command: '<%= config.bin %> server --sharded --shards 3 --noop-interval 10s' },
+    { description: 'Two mongos routers (ports 27017 and 27018) in front of the same shards', command: '<%= config.bin %> server --sharded --routers 2' },
     { description: 'Reachable from other machines, with a user', command: '<%= config.bin %> server --auth admin:secret --host 0.0.0.0' },
     { description: 'Inject faults again and again', command: '<%= config.bin %> server --fault stepdown:2s --fault drop --fault-every 15s' },
     {

@@ -86,7 +86,7 @@ async function startSharded(options: ForegroundServerOptions, io: ForegroundIo):
     ...options.sharded, host: options.host, port: options.port, oplogEntries: options.oplogEntries, log: (line) => io.err(line),
   }));
   return {
-    uri: handle.cluster.uri,
+    uri: handle.cluster.routers.length === 1 ? handle.cluster.uri : handle.cluster.multiUri,
     banner: handle.lines,
     contents: () => dataSummary(handle.cluster.shards.map((s) => s.node)),
     stop: () => handle.stop(),

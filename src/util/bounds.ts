@@ -46,6 +46,7 @@ export const BOUNDS = {
     why: `(about 1 KiB each in memory: a quarter of this machine's ${memoryGiB.toFixed(0)} GiB)`,
   },
   shards: { max: 16, why: '(each shard is an in-memory data node with its own oplog and no-op timer in this one process)' },
+  routers: { max: 16, why: '(each router is a listener with its own connections, cursors and sessions in this one process)' },
   limit: { max: 1_000_000_000, why: '(changes; a count beyond that is better given as --duration)' },
   /** mulberry32 seeds are 32-bit. */
   seed: { max: 2 ** 32 - 1, why: '(seeds are 32-bit)' },

@@ -105,6 +105,7 @@ describe('ticker server', () => {
   for (const [args, pattern] of [
     [['--sharded', '--standalone'], /^Error: --sharded and --standalone exclude each other/],
     [['--sharded', '--replica-set', 'rs1'], /^Error: --replica-set names the set of a replica-set primary; a mongos \(--sharded\) has none$/],
+    [['--routers', '2'], /^Error: --routers is the number of mongos routers of --sharded; a replica-set primary has none$/],
   ] as const) {
     it(`${args.join(' ')} is refused, not ignored: one line, non-zero exit`, async () => {
       const run = start(['--port', '0', ...args]);
@@ -122,6 +123,29 @@ describe('ticker server', () => {
       }
     });
   }
+
+  it('--sharded --routers 2 prints one connection string naming both mongoses; each serves the same data', async () => {
+    const run = start(['--port', '0', '--sharded', '--shards', '2', '--routers', '2']);
+    try {
+      const uri = await firstStdoutLine(run);
+      const m = /^mongodb:\/\/127\.0\.0\.1:(\d+),127\.0\.0\.1:(\d+)\/$/.exec(uri);
+      assert.ok(m, uri);
+      assert.notEqual(m[1], m[2]);
+      const [a, b] = [m[1], m[2]].map((port) => new MongoClient(`mongodb://127.0.0.1:${port}/?directConnection=true`, { serverSelectionTimeoutMS: 5000 }));
+      const both = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
+      try {
+        assert.equal((await both.db('admin').command({ hello: 1 })).msg, 'isdbgrid');
+        await a.db('t').collection<{ _id: number }>('c').insertOne({ _id: 1 });
+        assert.deepEqual(await b.db('t').collection('c').find().toArray(), [{ _id: 1 }]);
+      } finally {
+        await Promise.all([a.close(), b.close(), both.close()]);
+      }
+      run.child.kill('SIGINT');
+      assert.equal(await run.exited, 130);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
 
   it('a bad --port is a usage error', async () => {
     const run = start(['--port', '70000']);

@@ -5,6 +5,8 @@ export interface ShardedServerFlags {
   port?: number;
   /** --shards (default 3). */
   shards?: number;
+  /** --routers (default 1): mongos routers on consecutive ports in front of the same shards. */
+  routers?: number;
   /** --noop-interval, already parsed to milliseconds (default 10 s). */
   noopIntervalMs?: number;
   /** --shard-ports: each shard also listens on a free port (direct connections for inspection). */
@@ -29,13 +31,16 @@ export async function startShardedServer(flags: ShardedServerFlags = {}): Promis
     host: flags.host,
     port: flags.port ?? 27017,
     shards: flags.shards ?? 3,
+    routers: flags.routers ?? 1,
     noopIntervalMs,
     shardPorts: flags.shardPorts,
     oplogEntries: flags.oplogEntries,
     log: flags.log,
   });
   const lines = [
-    `embedded sharded cluster (MongoDB 7.0-compatible mongos) listening on ${cluster.uri}`,
+    cluster.routers.length === 1
+      ? `embedded sharded cluster (MongoDB 7.0-compatible mongos) listening on ${cluster.uri}`
+      : `embedded sharded cluster: ${cluster.routers.length} MongoDB 7.0-compatible mongos routers listening on ${cluster.routers.map((r) => r.topology.address).join(', ')}`,
     `${cluster.shards.length} shard${cluster.shards.length === 1 ? '' : 's'}: ${cluster.shards.map((s) => (s.server ? `${s.name} (${s.server.topology.address})` : s.name)).join(', ')}`,
     noopIntervalMs > 0
       ? `periodic no-op every ${noopIntervalMs >= 1000 ? `${noopIntervalMs / 1000} s` : `${noopIntervalMs} ms`} per idle shard: a shard without writes holds change streams back that long`
