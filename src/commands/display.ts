@@ -29,7 +29,7 @@ export default class Display extends TickerCommand {
 
   static override flags = {
     ...connectionFlags,
-    symbols: Flags.string({ description: 'comma-separated symbols to show (default: the 13 familiar symbols)' }),
+    symbols: Flags.string({ helpValue: '<list>', description: 'comma-separated symbols to show (default: the 13 familiar symbols)' }),
     all: Flags.boolean({ description: 'count every change event of the collection, not only the shown symbols’ prices', default: false }),
     duration: durationFlag({ description: 'stop after this long (e.g. 30s); default: until Ctrl-C' }),
     'stagger-threshold': staggerThresholdFlag(),

@@ -44,7 +44,7 @@ export default class Mutate extends TickerCommand {
     duration: durationFlag({ description: 'how long to run (e.g. 30s, 5m); default: until Ctrl-C' }),
     mix: mixFlag({ description: 'operation kinds and weights per round, e.g. familiar:3,a-update (default: original = the four kinds once each)' }),
     ramp: durationFlag({ description: 'rise from zero to --rate over this long first (lets a cold client and server warm up)', allowZero: true, default: 0 }),
-    'cold-shard': Flags.string({ description: 'keep every write off this shard (sharded clusters): change streams then stagger by its no-op interval' }),
+    'cold-shard': Flags.string({ helpValue: '<shard>', description: 'keep every write off this shard (sharded clusters): change streams then stagger by its no-op interval' }),
     'drain-timeout': durationFlag({ description: 'after the end, wait at most this long for operations still in flight (those left are reported, outcome unknown)', default: DEFAULT_DRAIN_MS, allowZero: true }),
     ...metricsFlags,
   };

@@ -11,10 +11,10 @@ import { durationFlag, portFlag, positiveIntFlag, wholeNumberFlag } from '../uti
 /** The flags of `ticker server`; each maps to one field of ForegroundServerOptions in `serverOptions`. */
 export const serverFlags = {
   port: portFlag({ description: 'TCP port to listen on (0 picks a free one and prints it)', default: DEFAULT_PORT }),
-  host: Flags.string({ description: 'address to bind (0.0.0.0 for every interface needs --auth, or --insecure-bind)', default: '127.0.0.1' }),
-  'replica-set': Flags.string({ description: 'replica-set name the server reports (setName)', default: DEFAULT_REPLICA_SET }),
+  host: Flags.string({ helpValue: '<address>', description: 'address to bind (0.0.0.0 for every interface needs --auth, or --insecure-bind)', default: '127.0.0.1' }),
+  'replica-set': Flags.string({ helpValue: '<name>', description: 'replica-set name the server reports (setName)', default: DEFAULT_REPLICA_SET }),
   'oplog-size': positiveIntFlag({ description: `oplog entries kept (per shard with --sharded); resuming from before the oldest fails with ChangeStreamHistoryLost; ${describeBound(BOUNDS.oplogSize)}`, default: DEFAULT_OPLOG_ENTRIES, bound: BOUNDS.oplogSize }),
-  auth: Flags.string({ description: 'require SCRAM-SHA-256 authentication as this user (user:password, a root user in admin)' }),
+  auth: Flags.string({ helpValue: '<user:password>', description: 'require SCRAM-SHA-256 authentication as this user (user:password, a root user in admin)' }),
   'insecure-bind': Flags.boolean({ description: 'allow binding a non-loopback address without --auth', default: false }),
   standalone: Flags.boolean({ description: 'answer as a standalone mongod, without change streams (to see how clients refuse one)', default: false }),
   sharded: Flags.boolean({ description: 'run a mongos in front of in-memory shards instead of a replica-set primary', default: false }),
@@ -22,7 +22,7 @@ export const serverFlags = {
   'noop-interval': durationFlag({ description: `each idle shard's periodic no-op interval, as periodicNoopIntervalSecs (with --sharded); ${describeBound(BOUNDS.noopInterval, formatDuration)}`, default: 10_000, max: BOUNDS.noopInterval }),
   routers: positiveIntFlag({ description: `number of mongos routers in front of the same shards (with --sharded); the connection string names them all; ${describeBound(BOUNDS.routers)}`, default: 1, bound: BOUNDS.routers }),
   'shard-ports': Flags.boolean({ description: 'also give each shard a port of its own, to look at one shard directly (with --sharded)', default: false }),
-  fault: Flags.string({ description: 'a fault to inject again and again: drop, stepdown[:2s], pause[:1s] or restart[:200ms] (repeatable)', multiple: true }),
+  fault: Flags.string({ helpValue: '<fault>', description: 'a fault to inject again and again: drop, stepdown[:2s], pause[:1s] or restart[:200ms] (repeatable)', multiple: true }),
   'fault-every': durationFlag({ description: 'time between injected faults (with --fault)', default: 10_000 }),
   'fault-seed': wholeNumberFlag({ description: 'seed of the fault sequence (with --fault)', default: 1, bound: BOUNDS.seed }),
 };

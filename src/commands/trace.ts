@@ -42,7 +42,7 @@ export default class Trace extends TickerCommand {
 
   static override flags = {
     ...connectionFlags,
-    symbols: Flags.string({ description: 'comma-separated symbols to follow (default: the 13 familiar symbols)' }),
+    symbols: Flags.string({ helpValue: '<list>', description: 'comma-separated symbols to follow (default: the 13 familiar symbols)' }),
     all: Flags.boolean({ description: 'every change event of the collection (inserts, deletes, any symbol)', default: false }),
     json: Flags.boolean({ description: 'one JSON object per line (NDJSON): the snapshot, then each change', default: false }),
     duration: durationFlag({ description: 'stop after this long (e.g. 30s)' }),

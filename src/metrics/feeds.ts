@@ -10,22 +10,19 @@ const TICK_MS = 500;
 
 /**
  * Counts the watcher's change events, records receipt − intended send time of stamped writes, and keeps
- * the stagger gauge at the seconds since the last event once events have flowed. Returns a stop function.
+ * the stagger gauge at how long the server has held the stream's events back (the watcher's hold-back,
+ * src/measure/staggers.ts; 0 when not held). Returns a stop function.
  */
 export function feedFromWatcher(metrics: LiveMetrics, watcher: Watcher, client: MongoClient): () => void {
   let events = 0;
-  let lastEventAt: number | undefined;
   const unsubscribe = watcher.subscribe((event: WatchEvent) => {
     if (event.kind !== 'change') return;
     events++;
-    lastEventAt = event.at;
     metrics.setEvents(events);
     if (event.tick) metrics.recordLatency((event.at - event.tick.at) * 1000);
   });
   metrics.setOplogWindowSource(() => oplogWindowSeconds(client, watcher.resumeToken()));
-  const timer = setInterval(() => {
-    if (lastEventAt !== undefined) metrics.setStagger((epochNow() - lastEventAt) / 1000);
-  }, TICK_MS);
+  const timer = setInterval(() => metrics.setStagger(watcher.heldBackMs(epochNow()) / 1000), TICK_MS);
   timer.unref();
   return () => {
     clearInterval(timer);

@@ -4,12 +4,12 @@ import { LiveMetrics } from './live-metrics.js';
 import { startMetricsServer, type MetricsServer } from './server.js';
 
 export const metricsFlags = {
-  'metrics-port': Flags.integer({
+  'metrics-port': Flags.integer({ helpValue: '<port>',
     description: 'serve live Prometheus/OpenMetrics metrics on http://<metrics-host>:<port>/metrics (0: any free port)',
     min: 0,
     max: 65535,
   }),
-  'metrics-host': Flags.string({ description: 'address the metrics endpoint binds (0.0.0.0 for a Prometheus elsewhere)', default: '127.0.0.1' }),
+  'metrics-host': Flags.string({ helpValue: '<address>', description: 'address the metrics endpoint binds (0.0.0.0 for a Prometheus elsewhere)', default: '127.0.0.1' }),
 };
 
 export interface CommandMetrics {

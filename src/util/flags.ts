@@ -31,7 +31,8 @@ const durationFlagBase = Flags.custom<number, DurationOptions>({
 /** A duration flag whose default shows in --help as people type it (`10s`, not `10000`). */
 export const durationFlag: typeof durationFlagBase = ((options: { default?: unknown; defaultHelp?: unknown } = {}) => {
   const fallback = options.default;
-  const help = typeof fallback === 'number' && options.defaultHelp === undefined ? { defaultHelp: async () => formatDuration(fallback) } : {};
+  // `0s`, as people type zero, rather than formatDuration's `0ms`.
+  const help = typeof fallback === 'number' && options.defaultHelp === undefined ? { defaultHelp: async () => (fallback === 0 ? '0s' : formatDuration(fallback)) } : {};
   return durationFlagBase({ ...(options as object), ...help } as never);
 }) as typeof durationFlagBase;
 

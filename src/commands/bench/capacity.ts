@@ -18,10 +18,11 @@ const MAX_STEPS = MAX_LIST_VALUES;
 const FACTOR = { max: 10, why: '(a step more than ten times the last one skips the knee by too much to bisect quickly)' };
 
 export default class BenchCapacity extends TickerCommand {
+  static override summary = 'Find the highest write rate (or listener count) at which the change streams still meet an SLO with nothing lost.';
+
   static override description =
-    'Find the highest write rate (or listener count) at which the change streams still meet an SLO with nothing lost: ' +
-    'steps up by a factor while the SLO holds, then bisects between the last passing and the first failing step; ' +
-    'always stops at --max and --max-steps. Writes a report (JSON, Markdown, HTML plot of the steps with the SLO line)';
+    'Steps up by a factor while the SLO holds, then bisects between the last passing and the first failing step; ' +
+    'always stops at --max and --max-steps. Writes a report (JSON, Markdown, HTML plot of the steps with the SLO line).';
 
   static override examples = [
     { description: 'The knee of the write rate for a 50 ms p99', command: "<%= config.bin %> bench capacity --slo 'endToEnd.p99<50ms'" },
@@ -38,8 +39,8 @@ export default class BenchCapacity extends TickerCommand {
     vary: Flags.string({ description: 'what is raised step by step', options: ['rate', 'listeners'], default: 'rate' }),
     start: positiveIntFlag({ description: 'first value (default: 100 writes/s, or 1 listener)', bound: rateBoundFor(BOUNDS.writers.max) }),
     max: positiveIntFlag({ description: 'never try above this (default: 20,000 writes/s, or the listener bound)', bound: rateBoundFor(BOUNDS.writers.max) }),
-    factor: Flags.string({ description: `growth per step while the SLO holds; ${describeBound(FACTOR)}`, default: '2' }),
-    precision: positiveIntFlag({ description: 'stop bisecting when the gap between passing and failing is at most this percent of the passing value', default: 10, bound: { max: 100, why: '(percent)' } }),
+    factor: Flags.string({ helpValue: '<x>', description: `growth per step while the SLO holds; ${describeBound(FACTOR)}`, default: '2' }),
+    precision: positiveIntFlag({ helpValue: '<percent>', description: 'stop bisecting when the gap between passing and failing is at most this percent of the passing value', default: 10, bound: { max: 100, why: '(percent)' } }),
     'max-steps': positiveIntFlag({ description: `stop after this many steps; ${describeBound(MAX_STEPS)}`, default: 12, bound: MAX_STEPS }),
     step: durationFlag({ description: 'measured time of each step', default: 10_000, defaultHelp: async () => '10s' }),
     warmup: durationFlag({ description: 'warm-up before each step (discarded)', default: 2_000, allowZero: true, defaultHelp: async () => '2s' }),
@@ -48,9 +49,9 @@ export default class BenchCapacity extends TickerCommand {
     writers: positiveIntFlag({ description: `writer threads sharing the rate; ${describeBound(BOUNDS.writers)}`, default: 1, bound: BOUNDS.writers }),
     'batch-size': positiveIntFlag({ description: 'events per change-stream getMore (default: the server’s)', bound: BOUNDS.batchSize }),
     'full-document': Flags.boolean({ description: "listeners ask for fullDocument: 'updateLookup'", default: false }),
-    mix: Flags.string({ description: 'operation mix, e.g. "familiar:3,a-update" (default: the original four kinds)' }),
+    mix: Flags.string({ helpValue: '<mix>', description: 'operation mix, e.g. "familiar:3,a-update" (default: the original four kinds)' }),
     'stagger-threshold': staggerThresholdFlag(),
-    'report-dir': Flags.string({ description: 'directory for the report files', default: 'reports' }),
+    'report-dir': Flags.string({ helpValue: '<dir>', description: 'directory for the report files', default: 'reports' }),
   };
 
   async run(): Promise<{ files: WrittenCapacity; report: CapacityReport }> {

@@ -41,13 +41,17 @@ export interface LatencySummary {
 }
 
 export default class BenchLatency extends TickerCommand {
+  static override summary = 'Measure end-to-end change-stream latency and staggers under a known write load.';
+
   static override description =
-    'Drive a known write load and measure, for every change event and listener, the latency from the intended write time to receipt; find staggers; audit that nothing is lost; write a report';
+    'Drives writes at an open-loop rate and times every change event each listener receives from the write\'s intended time; ' +
+    'counts staggers (gaps over --stagger-threshold with committed writes held back); audits that nothing is lost or duplicated; ' +
+    'writes a report (JSON, Markdown, HTML, .hgrm, .hlog). Without --uri it starts the embedded server in a process of its own.';
 
   static override examples = [
-    '<%= config.bin %> bench latency',
-    '<%= config.bin %> bench latency --rate 2000 --duration 30s --listeners 10',
-    '<%= config.bin %> bench latency --uri "mongodb://mongos:27017" --cold-shard shard02 --json',
+    { description: '10 s at 100 writes/s on the embedded server', command: '<%= config.bin %> bench latency' },
+    { description: 'Faster, longer, with ten listeners', command: '<%= config.bin %> bench latency --rate 2000 --duration 30s --listeners 10' },
+    { description: 'A mongos with one shard left idle (its no-ops show as staggers), the summary as JSON', command: '<%= config.bin %> bench latency --uri "mongodb://mongos:27017" --cold-shard shard02 --json' },
     {
       description: 'Gate CI on the tail and on staggers (exit 99 when one is breached, as k6)',
       command: "<%= config.bin %> bench latency --rate 1000 --threshold 'endToEnd.p99<50ms' --threshold 'staggers.count==0' --threshold 'rate.achieved>=99%'",
@@ -85,19 +89,19 @@ export default class BenchLatency extends TickerCommand {
     step: durationFlag({ description: 'measured time of each step of --rates or --listeners a,b,c (default: --duration)' }),
     writers: positiveIntFlag({ description: `writer threads sharing the rate; ${describeBound(BOUNDS.writers)}`, default: 1, bound: BOUNDS.writers }),
     'full-document': Flags.boolean({ description: "listeners ask for fullDocument: 'updateLookup'", default: false }),
-    mix: Flags.string({ description: 'operation mix, e.g. "familiar:3,a-update" (default: the original four kinds)' }),
+    mix: Flags.string({ helpValue: '<mix>', description: 'operation mix, e.g. "familiar:3,a-update" (default: the original four kinds)' }),
     'stagger-threshold': staggerThresholdFlag(),
-    'report-dir': Flags.string({ description: 'directory for the report files', default: 'reports' }),
-    'cold-shard': Flags.string({ description: 'keep every write off this shard (sharded clusters): its idle time shows as staggers' }),
+    'report-dir': Flags.string({ helpValue: '<dir>', description: 'directory for the report files', default: 'reports' }),
+    'cold-shard': Flags.string({ helpValue: '<shard>', description: 'keep every write off this shard (sharded clusters): its idle time shows as staggers' }),
     ...metricsFlags,
     threshold: thresholdFlag({
       description:
         "pass/fail limit, repeatable: <histogram>.<p99|p99.9|max|mean|...>, staggers.<count|max|p99>, rate.<achieved|maxBehind|writeErrors>, lost, duplicated; e.g. 'endToEnd.p99<50ms', 'rate.achieved>=99%'. A breach exits 99",
     }),
-    run: Flags.string({ description: 'a distributed run: the name every agent is given (each agent takes 1/N of the rate and listeners)', helpGroup: 'DISTRIBUTED' }),
-    agents: Flags.integer({ description: 'agents in the --run (one per client machine, or processes on one)', default: 1, min: 1, max: 1000, helpGroup: 'DISTRIBUTED' }),
-    agent: Flags.integer({ description: 'this agent\'s index, 0 to N-1 (e.g. $JOB_COMPLETION_INDEX); default the next free one', min: 0, max: 999, helpGroup: 'DISTRIBUTED' }),
-    'control-db': Flags.string({ description: 'database on the target where agents meet (never the benchmarked one)', default: DEFAULT_CONTROL_DB, helpGroup: 'DISTRIBUTED' }),
+    run: Flags.string({ helpValue: '<name>', description: 'a distributed run: the name every agent is given (each agent takes 1/N of the rate and listeners)', helpGroup: 'DISTRIBUTED' }),
+    agents: Flags.integer({ helpValue: '<n>', description: 'agents in the --run (one per client machine, or processes on one)', default: 1, min: 1, max: 1000, helpGroup: 'DISTRIBUTED' }),
+    agent: Flags.integer({ helpValue: '<index>', description: 'this agent\'s index, 0 to N-1 (e.g. $JOB_COMPLETION_INDEX); default the next free one', min: 0, max: 999, helpGroup: 'DISTRIBUTED' }),
+    'control-db': Flags.string({ helpValue: '<name>', description: 'database on the target where agents meet (never the benchmarked one)', default: DEFAULT_CONTROL_DB, helpGroup: 'DISTRIBUTED' }),
     wait: Flags.boolean({ description: 'the first agent waits for every agent, however long (default: starts without those not ready within --join-timeout)', default: false, helpGroup: 'DISTRIBUTED' }),
     'join-timeout': durationFlag({ description: 'how long the first agent waits for the others', default: 60_000, defaultHelp: async () => '60s', helpGroup: 'DISTRIBUTED' }),
     heartbeat: durationFlag({ description: 'heartbeat interval; an agent silent for 3 beats is missing', default: 2_000, defaultHelp: async () => '2s', helpGroup: 'DISTRIBUTED' }),

@@ -29,9 +29,9 @@ export default class ReportCollect extends TickerCommand {
 
   static override flags = {
     uri: uriFlag(),
-    run: Flags.string({ description: 'the run name the agents were given', required: true }),
-    'control-db': Flags.string({ description: 'database where the agents met', default: DEFAULT_CONTROL_DB }),
-    'out-dir': Flags.string({ description: 'directory for the merged report files', default: 'reports' }),
+    run: Flags.string({ helpValue: '<name>', description: 'the run name the agents were given', required: true }),
+    'control-db': Flags.string({ helpValue: '<name>', description: 'database where the agents met', default: DEFAULT_CONTROL_DB }),
+    'out-dir': Flags.string({ helpValue: '<dir>', description: 'directory for the merged report files', default: 'reports' }),
     threshold: thresholdFlag({ description: "pass/fail limit on the whole run, repeatable, as bench latency's (e.g. 'endToEnd.p99<50ms'); a breach exits 99" }),
   };
 

@@ -39,7 +39,7 @@ export default class ReportCompare extends TickerCommand {
   static override flags = {
     margin: Flags.string({ helpValue: '<percent>', description: `relative change a figure must exceed to be better or worse, percent; at most ${MARGIN.max}`, default: String(DEFAULT_MARGIN * 100) }),
     'fail-on-regression': Flags.boolean({ description: `exit ${REGRESSION_EXIT_CODE} when any figure is worse (after the page is written)`, default: false }),
-    html: Flags.string({ description: 'where to write the HTML page (default: compare-<base>-vs-<new>.html beside the new report)' }),
+    html: Flags.string({ helpValue: '<file>', description: 'where to write the HTML page (default: compare-<base>-vs-<new>.html beside the new report)' }),
   };
 
   async run(): Promise<{ base: string; new: string; differences: string[]; rows: ComparisonRow[]; rule: string; summary: string; html: string }> {

@@ -29,7 +29,7 @@ export default class ReportMerge extends TickerCommand {
   };
 
   static override flags = {
-    'out-dir': Flags.string({ description: 'directory for the merged report files', default: 'reports' }),
+    'out-dir': Flags.string({ helpValue: '<dir>', description: 'directory for the merged report files', default: 'reports' }),
     force: Flags.boolean({ description: 'merge reports that are not parts of one run (other target or settings, other times, a part twice)', default: false }),
   };
 

@@ -21,8 +21,8 @@ export default class ReportRuns extends TickerCommand {
 
   static override flags = {
     uri: uriFlag(),
-    'control-db': Flags.string({ description: 'database where the agents met', default: DEFAULT_CONTROL_DB }),
-    drop: Flags.string({ description: 'remove this run (its registrations, results and audit sets)' }),
+    'control-db': Flags.string({ helpValue: '<name>', description: 'database where the agents met', default: DEFAULT_CONTROL_DB }),
+    drop: Flags.string({ helpValue: '<run>', description: 'remove this run (its registrations, results and audit sets)' }),
     force: Flags.boolean({ description: 'with --drop: remove a run that is still live', dependsOn: ['drop'] }),
   };
 

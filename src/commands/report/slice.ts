@@ -15,8 +15,11 @@ import { UserError } from '../../util/errors.js';
 import { durationFlag, thresholdFlag } from '../../util/flags.js';
 
 export default class ReportSlice extends TickerCommand {
+  static override summary = 'Cut a time range out of a run into a new report.';
+
   static override description =
-    'Cut a time range out of a run, from its interval log (.hlog) and report (.json, beside it), into a new report: histograms added over those seconds, percentiles recomputed';
+    'Reads the run\'s interval log (.hlog) and report (.json, beside it): the histograms of those seconds are added and the ' +
+    'percentiles recomputed; the rate and the audit stay the whole run\'s.';
 
   static override examples = [
     { description: 'Seconds 10 to 20 of the measured window', command: '<%= config.bin %> report slice reports/latency-run.hlog --from 10s --to 20s' },
@@ -32,7 +35,7 @@ export default class ReportSlice extends TickerCommand {
   static override flags = {
     from: durationFlag({ description: 'start of the range, from the start of the measured window', default: 0, allowZero: true, defaultHelp: async () => '0s' }),
     to: durationFlag({ description: 'end of the range (default: the end of the run)' }),
-    'out-dir': Flags.string({ description: 'directory for the slice report files (default: the source’s)' }),
+    'out-dir': Flags.string({ helpValue: '<dir>', description: 'directory for the slice report files (default: the source’s)' }),
     threshold: thresholdFlag({ description: "pass/fail limit on the slice, repeatable, as bench latency's (a breach exits 99)" }),
   };
 
