@@ -50,7 +50,7 @@ describe('ticker load', () => {
         if (run.code === 0) continue;
         assert.equal(run.code, 1, run.stderr);
         // Either it began after the other had finished (refused), or it met the other's documents.
-        oneErrorLine(run.stderr, new RegExp(`^Error: ${shared}\\.stocksymbols (already holds [\\d,]+ documents: run|holds [\\d,]+ documents? this load did not write \\(another load or client wrote to it at the same time\\): run) \`\\./bin/run\\.js clean --db ${shared}\``));
+        oneErrorLine(run.stderr, new RegExp(`^Error: ${shared}\\.stocksymbols (already holds [\\d,]+ documents: run|holds [\\d,]+ documents? this load did not write \\(another load or client wrote to it at the same time\\): run) \`\\./bin/run\\.js clean --db ${shared}( --uri '[^']+')?\``));
       }
       assert.ok(runs.some((run) => run.code !== 0), 'both loads claimed the whole data set');
       assert.equal(counted, held, 'the summaries together count each document once');
