@@ -187,8 +187,8 @@ export class DataNode {
     if (this.transactionLocks.size !== 0) this.checkUnlocked(collection, stored._id);
     if (collection.validation !== undefined && !bypassValidation) validateWrite(collection.validation, stored);
     collection.insert(stored);
-    // The hot path of every load: the entry is built directly (no spread) and shares the wall-clock Date.
-    this.oplog.append({ ts: this.clock.tick(), wallTime: this.wallTime(), op: 'insert', db, coll, collectionUUID: collection.uuid, documentKey: { _id: stored._id }, postImage: stored });
+    // The hot path of every load: one object per entry, sharing the wall-clock Date.
+    this.oplog.append(new InsertEntry(this.clock.tick(), this.wallTime(), db, coll, collection.uuid, stored));
   }
 
   /** Documents matching a filter, in natural order, stopping after `limit` (0 = all). */
@@ -366,6 +366,21 @@ export class DataNode {
     const old = { ...collection.options };
     collection.options = { ...collection.options, ...changes };
     this.log({ op: 'modify', db, coll, collectionUUID: collection.uuid, operationDescription: { ...changes }, preImage: old });
+  }
+}
+
+/**
+ * An insert's oplog entry. Its documentKey is made from the document when read (change events, snapshots):
+ * one object fewer kept in the oplog per inserted document, on the path every bulk load takes.
+ */
+class InsertEntry implements OplogEntry {
+  readonly op = 'insert' as const;
+  lsid?: Document;
+  txnNumber?: number;
+  constructor(public ts: Timestamp, public wallTime: Date, readonly db: string, readonly coll: string, readonly collectionUUID: Binary, readonly postImage: Document) {}
+
+  get documentKey(): Document {
+    return { _id: this.postImage._id };
   }
 }
 
