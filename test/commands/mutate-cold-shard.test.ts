@@ -35,9 +35,10 @@ describe('ticker mutate --cold-shard', { skip: AGAINST_REAL_DEPLOYMENT ? 'needs 
     const run = await runTicker(['mutate', '--uri', cluster.uri, '--db', db, '--rate', '200', '--duration', '1s', '--cold-shard', 'shard1', '--mix', 'familiar,a-update', '--json']);
     assert.equal(run.code, 0, run.stderr);
     const summary = JSON.parse(run.stdout);
-    assert.ok(summary.opsByKind.familiar >= 90 && summary.opsByKind['a-update'] >= 90, run.stdout);
-    // every operation asked for was made: none silently skipped for want of a symbol
-    assert.ok(Math.abs(summary.opsByKind.familiar + summary.opsByKind['a-update'] - 200) <= 2, run.stdout);
+    // the mix takes turns, and every operation due was made or counted unsent (a loaded machine ends on
+    // time behind its plan): none silently skipped for want of a symbol
+    assert.ok(summary.opsByKind.familiar > 0 && Math.abs(summary.opsByKind.familiar - summary.opsByKind['a-update']) <= 1, run.stdout);
+    assert.ok(Math.abs(summary.opsByKind.familiar + summary.opsByKind['a-update'] + summary.unsent - 200) <= 2, run.stdout);
     const cold = await coldShardRanges(client, db, 'stocksymbols', 'shard1');
     const written = await client.db(db).collection<StockDoc & { tick?: unknown }>('stocksymbols').find({ tick: { $exists: true } }).toArray();
     assert.ok(written.length > 0);
