@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Long, MongoClient, MongoServerError, type Db, type Document } from 'mongodb';
+import { Long, MongoClient, type Db, type Document } from 'mongodb';
+import { serverError } from '../helpers/server-error.js';
 import { getTarget, uniqueDbName, type TestTarget } from '../helpers/target.js';
 
 // Issue 9: hint, min/max, returnKey/showRecordId, views, and updates that would grow a document past 16 MiB,
@@ -31,16 +32,6 @@ after(async () => {
   await client?.close();
   await target?.stop();
 });
-
-async function serverError(p: Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof MongoServerError) return err;
-    throw err;
-  }
-  assert.fail('expected a server error');
-}
 
 const ids = (docs: Document[]) => docs.map((d) => d._id);
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MongoClient, MongoServerError, type ChangeStreamDocument, type Db, type Document } from 'mongodb';
+import { MongoClient, type ChangeStreamDocument, type Db, type Document } from 'mongodb';
+import { serverError } from '../helpers/server-error.js';
 import { getTarget, uniqueDbName, type TestTarget } from '../helpers/target.js';
 
 // Issue 9: $changeStreamSplitLargeEvent (7.0): events over 16 MiB come as fragments, each resumable.
@@ -23,16 +24,6 @@ after(async () => {
   await client?.close();
   await target?.stop();
 });
-
-async function serverError(p: Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof MongoServerError) return err;
-    throw err;
-  }
-  assert.fail('expected a server error');
-}
 
 describe('$changeStreamSplitLargeEvent', () => {
   it('splits an event over 16 MiB into fragments with splitEvent {fragment, of} and resumable tokens', async () => {

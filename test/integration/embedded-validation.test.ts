@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MongoClient, MongoServerError, ObjectId, type Db, type Document } from 'mongodb';
+import { MongoClient, ObjectId, type Db, type Document, type MongoServerError } from 'mongodb';
+import { serverError } from '../helpers/server-error.js';
 import { getTarget, uniqueDbName, type TestTarget } from '../helpers/target.js';
 
 // Issue 9: collection validators ($jsonSchema and query operators), validationLevel/validationAction,
@@ -22,16 +23,6 @@ after(async () => {
   await client?.close();
   await target?.stop();
 });
-
-async function serverError(p: Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof MongoServerError) return err;
-    throw err;
-  }
-  assert.fail('expected a server error');
-}
 
 /** The errInfo of a failed write, wherever the driver put it (write error or command error). */
 function errInfoOf(err: MongoServerError): Document {

@@ -8,7 +8,7 @@ import { withIdFirst } from '../storage/document.js';
 import { runStatement } from '../retryable-writes.js';
 import { collectionArg, type CommandContext, type CommandTable } from './context.js';
 import { queryOptionsOf } from './query-options.js';
-import { firstBatch, nextBatch } from './batches.js';
+import { nextBatch } from './batches.js';
 import { CHECK_EVERY, MAX_TIME_MS_EXPIRED, type Deadline } from '../exec/deadline.js';
 import { findInSlices } from '../exec/scan.js';
 import { resolveHint } from '../exec/plan.js';
