@@ -3,6 +3,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { MongoClient } from 'mongodb';
+import { bulkDocs, bulkLayout, familiarDocs, seededRandom, type StockDoc } from '../../src/load/dataset.js';
 import { capacityReportSchema, describeSchemaError, reportSchema } from '../../src/report/schema.js';
 import { runTicker } from '../helpers/cli.js';
 import { undescribedFields } from '../helpers/schema-fields.js';
@@ -33,6 +35,16 @@ describe('report files against their schema', () => {
   before(async () => {
     target = await getTarget();
     dir = await mkdtemp(join(tmpdir(), 'ticker-schema-'));
+    // A small data set, loaded here (the benches would load 20,000 documents each).
+    const client = await new MongoClient(target.uri).connect();
+    try {
+      const layout = bulkLayout(2_000);
+      for (const coll of ['stocksymbols', 'capacity']) {
+        await client.db(db).collection<StockDoc>(coll).insertMany([...bulkDocs(layout, 0, layout.count, seededRandom(1)), ...familiarDocs(seededRandom(2))]);
+      }
+    } finally {
+      await client.close();
+    }
     const common = ['--uri', target.uri, '--db', db, '--warmup', '200ms'];
     // Side by side, each on its own collection (each audits every event it sees): a stepped run with
     // thresholds (top-level and per step) and a capacity search of one step.
@@ -54,6 +66,11 @@ describe('report files against their schema', () => {
     reports.slice = await onlyJson(join(dir, 'slice'));
   });
   after(async () => {
+    if (target && !target.embedded) {
+      const client = await new MongoClient(target.uri).connect();
+      await client.db(db).dropDatabase();
+      await client.close();
+    }
     await target?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -88,7 +105,7 @@ describe('report files against their schema', () => {
       ['steps', (r) => void delete r.config.listeners, /: config\.listeners: missing \(expected number\)$/],
       ['merged', (r) => void (r.audit.duplicated = '0'), /: audit\.duplicated: expected number, received string$/],
     ];
-    for (const [k, [source, edit, message]] of cases.entries()) {
+    await Promise.all(cases.map(async ([source, edit, message], k) => {
       const report = await read(source);
       edit(report);
       const file = join(dir, `edited-${k}.json`);
@@ -98,7 +115,7 @@ describe('report files against their schema', () => {
       const lines = run.stderr.trim().split('\n');
       assert.equal(lines.length, 1, run.stderr);
       assert.match(lines[0]!, new RegExp(`^Error: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not a valid ticker latency report${message.source}`), `${k}: ${lines[0]}`);
-    }
+    }));
   });
 
   it('a capacity report given to a latency command says what it is; an edited one fails its schema on the field', async () => {

@@ -330,6 +330,51 @@ describe('embedded sharded cluster: staggers', () => {
     }
   });
 
+  it('during a hold-back the getMore replies move their cluster time on while the post-batch token stays at the cold shard’s time (as a mongos answers)', async () => {
+    const cluster = await startShardedCluster({ port: 0, shards: 2, noopIntervalMs: 1000 });
+    const client = await new MongoClient(cluster.uri, { monitorCommands: true }).connect();
+    try {
+      const layout = bulkLayout(2000);
+      await prepareShardedCollection(client, 'held', 'stocksymbols', { target: SHARDED_TARGET, layout });
+      const coll = client.db('held').collection<{ _id: string; price: number }>('stocksymbols');
+      await coll.insertMany(bulkDocs(layout, 0, layout.count));
+      const warm = await coldShardFilter(client, 'held', 'stocksymbols', 'shard1');
+      const ids = bulkDocs(layout, 0, layout.count).map((d) => d._id).filter(warm);
+      const replies: Array<{ clusterTime: Timestamp; token: Timestamp; events: number }> = [];
+      const tokenTime = (token: Document): Timestamp => {
+        const data = String(token._data);
+        return { t: parseInt(data.slice(2, 10), 16), i: parseInt(data.slice(10, 18), 16) } as Timestamp;
+      };
+      client.on('commandSucceeded', (e) => {
+        if (e.commandName !== 'getMore') return;
+        const reply = e.reply as Document;
+        replies.push({ clusterTime: reply.$clusterTime.clusterTime, token: tokenTime(reply.cursor.postBatchResumeToken), events: reply.cursor.nextBatch.length });
+      });
+      const stream = await collect(coll.watch([], { maxAwaitTimeMS: 100 }));
+      const started = Date.now();
+      let k = 0;
+      while (Date.now() - started < 2500) {
+        await coll.updateOne({ _id: ids[(k++ * 7) % ids.length] }, { $inc: { price: 1 } });
+        await sleep(30);
+      }
+      await waitFor(() => stream.received.length >= k, 5000);
+      await stream.stop();
+      const cold = cluster.shards[1].node.oplog;
+      const held = replies.filter((r) => r.events === 0 && cmpTs(r.clusterTime, r.token) > 0);
+      assert.ok(held.length >= 5, `empty replies with the cluster time past the token: ${held.length} of ${replies.length}`);
+      for (const r of held) {
+        // the token is where the cold shard stood: one of its own oplog entries (its last no-op)
+        const entry = cold.at(cold.indexAfter(r.token as never, true));
+        assert.ok(entry && cmpTs(entry.ts as never, r.token) === 0, `token ${r.token.t}:${r.token.i} is not a cold-shard entry`);
+      }
+      // and what was held is released: a later reply's token passes the held cluster time
+      assert.ok(held.some((r) => replies.some((x) => cmpTs(x.token, r.clusterTime) >= 0)), 'nothing held was ever released');
+    } finally {
+      await client.close();
+      await cluster.stop();
+    }
+  });
+
   it('with every shard warm there is no hold-back beyond a small bound', async () => {
     const cluster = await startShardedCluster({ port: 0, shards: 3, noopIntervalMs: 10_000 });
     const client = await new MongoClient(cluster.uri).connect();
