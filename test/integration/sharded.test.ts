@@ -340,7 +340,7 @@ describe('embedded sharded cluster: staggers', () => {
       await coll.insertMany(bulkDocs(layout, 0, layout.count));
       const warm = await coldShardFilter(client, 'held', 'stocksymbols', 'shard1');
       const ids = bulkDocs(layout, 0, layout.count).map((d) => d._id).filter(warm);
-      const replies: Array<{ clusterTime: Timestamp; token: Timestamp; events: number }> = [];
+      const replies: Array<{ clusterTime: Timestamp; token: Timestamp; events: number; at: number }> = [];
       const tokenTime = (token: Document): Timestamp => {
         const data = String(token._data);
         return { t: parseInt(data.slice(2, 10), 16), i: parseInt(data.slice(10, 18), 16) } as Timestamp;
@@ -348,7 +348,7 @@ describe('embedded sharded cluster: staggers', () => {
       client.on('commandSucceeded', (e) => {
         if (e.commandName !== 'getMore') return;
         const reply = e.reply as Document;
-        replies.push({ clusterTime: reply.$clusterTime.clusterTime, token: tokenTime(reply.cursor.postBatchResumeToken), events: reply.cursor.nextBatch.length });
+        replies.push({ clusterTime: reply.$clusterTime.clusterTime, token: tokenTime(reply.cursor.postBatchResumeToken), events: reply.cursor.nextBatch.length, at: Date.now() });
       });
       const stream = await collect(coll.watch([], { maxAwaitTimeMS: 100 }));
       const started = Date.now();
@@ -359,14 +359,25 @@ describe('embedded sharded cluster: staggers', () => {
       }
       await waitFor(() => stream.received.length >= k, 5000);
       await stream.stop();
-      const cold = cluster.shards[1].node.oplog;
-      const held = replies.filter((r) => r.events === 0 && cmpTs(r.clusterTime, r.token) > 0);
-      assert.ok(held.length >= 5, `empty replies with the cluster time past the token: ${held.length} of ${replies.length}`);
-      for (const r of held) {
-        // the token is where the cold shard stood: one of its own oplog entries (its last no-op)
-        const entry = cold.at(cold.indexAfter(r.token as never, true));
-        assert.ok(entry && cmpTs(entry.ts as never, r.token) === 0, `token ${r.token.t}:${r.token.i} is not a cold-shard entry`);
+      // A hold: the token stays put for over half the no-op interval while the replies' cluster time moves on.
+      const holds: Array<{ token: Timestamp; ms: number; from: Timestamp; to: Timestamp }> = [];
+      for (let a = 0; a < replies.length; ) {
+        let b = a;
+        while (b + 1 < replies.length && cmpTs(replies[b + 1]!.token, replies[a]!.token) === 0) b++;
+        const ms = replies[b]!.at - replies[a]!.at;
+        if (ms >= 500) holds.push({ token: replies[a]!.token, ms, from: replies[a]!.clusterTime, to: replies[b]!.clusterTime });
+        a = b + 1;
       }
+      assert.ok(holds.filter((h) => cmpTs(h.token, replies[0]!.token) !== 0).length >= 1, `no hold past the start among ${replies.length} replies`);
+      const cold = cluster.shards[1].node.oplog;
+      for (const h of holds) {
+        assert.ok(cmpTs(h.to, h.from) > 0 && cmpTs(h.to, h.token) > 0, 'the cluster time moved on during the hold');
+        if (cmpTs(h.token, replies[0]!.token) === 0) continue; // held at the stream's start point, before the cold shard's first no-op
+        // the token stood where the cold shard stood: one of its own oplog entries (its last no-op)
+        const entry = cold.at(cold.indexAfter(h.token as never, true));
+        assert.ok(entry && cmpTs(entry.ts as never, h.token) === 0, `a ${h.ms} ms hold at ${h.token.t}:${h.token.i}, no cold-shard entry`);
+      }
+      const held = replies.filter((r) => holds.some((h) => cmpTs(h.token, r.token) === 0) && cmpTs(r.clusterTime, r.token) > 0);
       // and what was held is released: a later reply's token passes the held cluster time
       assert.ok(held.some((r) => replies.some((x) => cmpTs(x.token, r.clusterTime) >= 0)), 'nothing held was ever released');
     } finally {
