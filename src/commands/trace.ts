@@ -73,7 +73,7 @@ export default class Trace extends TickerCommand {
     const finished = new Promise<void>((resolve) => (finish = resolve));
     // On a terminal a status line (events/s, lag, time since the last event, staggers) stays under the output.
     const status = !flags.json && process.stderr.isTTY
-      ? new TraceStatusLine(process.stderr, colourEnabled(process.stderr), { staggerThresholdMs, idleHint: idleHintOf(nudge), nudgeAfterMs: flags['nudge-after'], heldBackMs: (now) => watcher.heldBackMs(now) })
+      ? new TraceStatusLine(process.stderr, colourEnabled(process.stderr), { staggerThresholdMs, idleHint: idleHintOf(nudge), nudgeAfterMs: flags['nudge-after'], heldBackMs: () => watcher.heldBackMs() })
       : undefined;
     // Without a status line the nudge is a line on stderr (NDJSON stays on stdout).
     const nudgeState = status ? undefined : createDisplayState([], {}, '', { staggerThresholdMs, nudgeAfterMs: flags['nudge-after'] });
@@ -114,7 +114,7 @@ export default class Trace extends TickerCommand {
           nudgeState.startedAt = Date.now();
           nudgeTimer = setInterval(() => {
             const now = Date.now();
-            nudgeState.heldBackMs = watcher.heldBackMs(now);
+            nudgeState.heldBackMs = watcher.heldBackMs();
             idle.check(streamStats(nudgeState, now));
           }, 1_000);
         }

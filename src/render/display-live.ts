@@ -52,7 +52,7 @@ export async function runLiveDisplay(options: LiveDisplayOptions): Promise<LiveD
     if (!screen) return;
     const { width, height } = screen.size;
     const now = Date.now();
-    state.heldBackMs = options.watcher.heldBackMs(now);
+    state.heldBackMs = options.watcher.heldBackMs(); // on the watcher's own clock (epochNow)
     screen.draw(renderScreen(state, { now, width, height, colour: options.colour }));
   };
   /** Events come in bursts: draw at most every 30 ms. */
@@ -78,7 +78,7 @@ export async function runLiveDisplay(options: LiveDisplayOptions): Promise<LiveD
     } else if (nudge) {
       refresh = setInterval(() => {
         const now = Date.now();
-        state.heldBackMs = options.watcher.heldBackMs(now);
+        state.heldBackMs = options.watcher.heldBackMs(); // on the watcher's own clock (epochNow)
         nudge.check(streamStats(state, now));
       }, 1_000);
       refresh.unref();
