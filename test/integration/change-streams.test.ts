@@ -252,6 +252,37 @@ describe('change streams: delivery', () => {
   });
 });
 
+describe('change streams: reshaping stages', () => {
+  it("$project keeps the event's field order with _id first, computed fields after; $set and $unset reshape in place", async () => {
+    const { watched, written } = target();
+    const projected = await opened(watched.watch([{
+      $project: { documentKey: 1, wallTime: 1, operationType: 1, clusterTime: 1, tick: { $ifNull: ['$updateDescription.updatedFields.tick', '$fullDocument.tick'] } },
+    }]));
+    const reshaped = await opened(watched.watch([{ $set: { operationType: 'changed', kind: '$operationType' } }, { $unset: ['ns', 'fullDocument.big', 'missing'] }]));
+    try {
+      await written.insertOne({ _id: 1 as never, tick: 5, big: 'x'.repeat(100), keep: { a: 1 } });
+      await written.updateOne({ _id: 1 as never }, { $set: { tick: 6 } });
+      await written.deleteOne({ _id: 1 as never });
+      const events = await collect(projected, 3);
+      for (const event of events) {
+        const e = event as Document;
+        assert.deepStrictEqual(Object.keys(e), ['_id', 'operationType', 'clusterTime', 'wallTime', 'documentKey', ...(e.tick === undefined ? [] : ['tick'])]);
+        assert.ok(e.wallTime instanceof Date);
+        assert.deepStrictEqual(e.documentKey, { _id: 1 });
+      }
+      assert.deepStrictEqual(events.map((e) => [e.operationType, (e as Document).tick]), [['insert', 5], ['update', 6], ['delete', undefined]]);
+      const [insert, update] = (await collect(reshaped, 3)) as Document[];
+      assert.equal(Object.keys(insert)[0], '_id');
+      assert.deepStrictEqual([insert.operationType, insert.kind, insert.ns], ['changed', 'insert', undefined]);
+      assert.deepStrictEqual(insert.fullDocument, { _id: 1, tick: 5, keep: { a: 1 } });
+      assert.deepStrictEqual(Object.keys(update).slice(-1), ['kind']);
+      assert.deepStrictEqual(update.updateDescription.updatedFields, { tick: 6 });
+    } finally {
+      await Promise.all([projected.close(), reshaped.close()]);
+    }
+  });
+});
+
 describe('change streams: scopes and start points', () => {
   it('a database stream sees every collection of its database and nothing else', async () => {
     const stream = await opened(client.db(dbName).watch([], { maxAwaitTimeMS: 100 }));

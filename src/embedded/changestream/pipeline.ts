@@ -4,6 +4,9 @@ import { CommandError, ErrorCode } from '../errors.js';
 import { MINGO_OPTIONS, compileFilter, linearPipeline } from '../storage/query.js';
 import { sameValue } from '../storage/update.js';
 import { withoutSplitStage } from './split.js';
+import { BAIL, compileReshapeStage } from './reshape.js';
+
+type Step = (event: Document) => Document | undefined | typeof BAIL;
 
 const ALLOWED_STAGES = new Set(['$match', '$project', '$addFields', '$set', '$unset', '$replaceRoot', '$replaceWith', '$redact']);
 
@@ -43,8 +46,16 @@ export function compileEventPipeline(pipeline: Document[]): (event: Document) =>
   } catch (err) {
     throw new CommandError(ErrorCode.BadValue, (err as Error).message);
   }
+  // mingo's $project puts _id last; mongod keeps the event's order, _id first (unless a stage replaces the root)
+  const replacesRoot = stages.some((stage) => '$replaceRoot' in stage || '$replaceWith' in stage);
+  const runMingo = (event: Document) => {
+    const out = aggregator.run([event])[0] as Document | undefined;
+    return out === undefined || replacesRoot ? out : idFirst(out);
+  };
+  const fast = compileFastPipeline(stages);
   return (event) => {
-    const [out] = aggregator.run([event]) as Document[];
+    let out = fast?.(event);
+    if (out === BAIL || fast === undefined) out = runMingo(event);
     if (out === undefined) return undefined;
     if (!sameValue(out._id, event._id)) {
       throw new CommandError(
@@ -55,6 +66,47 @@ export function compileEventPipeline(pipeline: Document[]): (event: Document) =>
     }
     return out;
   };
+}
+
+/**
+ * The pipeline as filters and simple reshaping stages (reshape.ts), or undefined if any stage needs mingo.
+ * BAIL: this event needs mingo's semantics for the whole pipeline (no stage modifies its input).
+ */
+function compileFastPipeline(stages: Document[]): Step | undefined {
+  const steps: Step[] = [];
+  for (const stage of stages) {
+    if ('$match' in stage) {
+      let test: (doc: Document) => boolean;
+      try {
+        test = compileFilter(stage.$match);
+      } catch {
+        return undefined; // mingo reports it as it always did
+      }
+      steps.push((doc) => (test(doc) ? doc : undefined));
+      continue;
+    }
+    const step = compileReshapeStage(stage);
+    if (!step) return undefined;
+    steps.push(step);
+  }
+  return (event) => {
+    let doc: Document | undefined = event;
+    for (let i = 0; i < steps.length && doc !== undefined; i++) {
+      const next = steps[i](doc);
+      if (next === BAIL) return BAIL;
+      doc = next;
+    }
+    return doc;
+  };
+}
+
+function idFirst(doc: Document): Document {
+  for (const key in doc) {
+    if (key === '_id' || !('_id' in doc)) return doc;
+    break;
+  }
+  const { _id, ...rest } = doc;
+  return { _id, ...rest };
 }
 
 /** Filters only: events come out as the very objects that went in, never reshaped. */
