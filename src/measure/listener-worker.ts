@@ -44,10 +44,8 @@ export interface ListenerTask {
   /** post each closed second's endToEnd histogram ({ type: 'latency', encoded }) for live metrics */
   liveLatency?: boolean;
   /**
-   * Watch with MEASURED_FIELDS (a server-side $project) rather than whole events. Worth it with many
-   * listeners; with one, the projection costs the server more than the decode it saves (the embedded
-   * server runs it in ~27 µs per event; at 2,000 ops/s its end-to-end p99 went from 13 to 54 ms, and the
-   * writes' acknowledgement p99 from 10 to 38 ms: bench/latency.bench.ts).
+   * Watch with MEASURED_FIELDS (a server-side $project) rather than whole events: the server sends less
+   * and the listener decodes less (latency-run's PROJECT_FROM_LISTENERS says when).
    */
   measuredFieldsOnly?: boolean;
   /** the change stream's batch size (events per getMore); default the server's */
@@ -75,8 +73,7 @@ export interface ListenerBacklog {
  * sends less and the listener decodes about half as much per event (2.7 µs instead of 5.3 for an update,
  * bson 6 on this machine). _id, the resume token, stays. With fullDocument: 'updateLookup' the server
  * still looks the document up; only its tick travels. The server pays for it once per event for every
- * stream with this pipeline (identical streams share it), so it pays when many listeners read the same
- * events: see `measuredFieldsOnly`.
+ * stream with this pipeline (identical streams share it): see `measuredFieldsOnly`.
  */
 export const MEASURED_FIELDS = [{
   $project: {

@@ -101,8 +101,9 @@ function compileFastPipeline(stages: Document[]): Step | undefined {
 }
 
 function idFirst(doc: Document): Document {
+  if (!('_id' in doc)) return doc;
   for (const key in doc) {
-    if (key === '_id' || !('_id' in doc)) return doc;
+    if (key === '_id') return doc;
     break;
   }
   const { _id, ...rest } = doc;
