@@ -409,7 +409,9 @@ describe('embedded sharded cluster: staggers', () => {
       await stream.stop();
       const delays = stream.received.slice(0, k).map(({ event, at }) => at - ((event as { wallTime?: Date }).wallTime as Date).getTime());
       const worst = Math.max(...delays);
-      assert.ok(worst < 1000, `hold-back of ${worst} ms with every shard warm (no-op interval 10 s)`);
+      // A shard left waiting for its no-op would hold events for seconds (interval 10 s); a loaded machine's
+      // scheduling alone adds up to hundreds of ms, which is not a hold-back.
+      assert.ok(worst < 2500, `hold-back of ${worst} ms with every shard warm (no-op interval 10 s)`);
     } finally {
       await client.close();
       await cluster.stop();
