@@ -174,6 +174,12 @@ describe('change-stream reshaping fast path', () => {
         if (out) assert.equal(Object.keys(out)[0], '_id', JSON.stringify(pipeline));
       }
     }
+    // mingo modifies what it is given (here: an exclusion through an array); the shared event must not change
+    const [insert] = EVENTS;
+    const before = clone(insert);
+    compileEventPipeline([{ $project: { 'fullDocument.lots.q': 0 } }])(insert);
+    compileEventPipeline([{ $addFields: { 'fullDocument.symbol': { $concat: ['$fullDocument.symbol', '!'] } } }])(insert);
+    assert.deepStrictEqual(insert, before);
     const noId = compileEventPipeline([{ $project: { _id: 0, operationType: 1 } }]);
     assert.throws(() => noId(EVENTS[0]), { code: 280 });
   });

@@ -3,6 +3,7 @@ import { Aggregator } from 'mingo';
 import { CommandError, ErrorCode } from '../errors.js';
 import { MINGO_OPTIONS, compileFilter, linearPipeline } from '../storage/query.js';
 import { sameValue } from '../storage/update.js';
+import { cloneDocument } from '../storage/document.js';
 import { withoutSplitStage } from './split.js';
 import { BAIL, compileReshapeStage } from './reshape.js';
 
@@ -48,8 +49,10 @@ export function compileEventPipeline(pipeline: Document[]): (event: Document) =>
   }
   // mingo's $project puts _id last; mongod keeps the event's order, _id first (unless a stage replaces the root)
   const replacesRoot = stages.some((stage) => '$replaceRoot' in stage || '$replaceWith' in stage);
+  // on a copy: mingo's $project exclusions and $addFields modify the document they are given, and the
+  // event is shared by every stream of the node
   const runMingo = (event: Document) => {
-    const out = aggregator.run([event])[0] as Document | undefined;
+    const out = aggregator.run([cloneDocument(event)])[0] as Document | undefined;
     return out === undefined || replacesRoot ? out : idFirst(out);
   };
   const fast = compileFastPipeline(stages);

@@ -1,4 +1,5 @@
 import type { Document } from 'bson';
+import { isPlainObject as isDocument } from '../storage/document.js';
 import { isInt64, markInt64 } from '../storage/int64.js';
 
 /**
@@ -20,12 +21,6 @@ export type Reshape = (event: Document) => Document | typeof BAIL;
 type Expr = { path: string[] } | { literal: unknown } | { ifNull: Expr[] };
 
 const own = Object.prototype.hasOwnProperty;
-
-function isDocument(v: unknown): v is Document {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
 
 const isScalarLiteral = (v: unknown) => v === null || typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && !v.startsWith('$'));
 
