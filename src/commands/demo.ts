@@ -1,4 +1,3 @@
-import { Flags } from '@oclif/core';
 import { openClient } from '../connect/client.js';
 import { addressOf } from '../connect/uri.js';
 import { startEmbeddedServer } from '../embedded/index.js';

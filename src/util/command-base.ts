@@ -1,4 +1,4 @@
-import { Command, Flags, type Interfaces } from '@oclif/core';
+import { Command, type Interfaces } from '@oclif/core';
 import { connectionErrorMessage, oneLine } from '../connect/errors.js';
 import { redactSecrets } from '../connect/uri.js';
 import { COLLECTION, DATABASE } from '../load/dataset.js';

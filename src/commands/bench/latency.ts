@@ -17,7 +17,7 @@ import { writeReport, type WrittenReport } from '../../report/write.js';
 import { requireWritableDir } from '../../util/atomic-write.js';
 import { colourEnabled } from '../../util/colour.js';
 import { UserError } from '../../util/errors.js';
-import { connectionFlags, SIGNAL_EXIT_CODES, TickerCommand } from '../../util/command-base.js';
+import { connectionFlags, TickerCommand } from '../../util/command-base.js';
 import { formatDuration } from '../../util/duration.js';
 import { BOUNDS, describeBound, MAX_RATE_PER_THREAD, rateBoundFor } from '../../util/bounds.js';
 import { durationFlag, MAX_LIST_VALUES, positiveIntFlag, positiveIntListFlag, rateFlag, rateListFlag, staggerThresholdFlag, thresholdFlag, uriFlag } from '../../util/flags.js';

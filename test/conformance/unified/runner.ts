@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { EJSON, type Document } from 'bson';
 import { MongoClient, type ClusterTime, type Collection, type MongoServerError } from 'mongodb';
 import { driverSkip } from './driver-skips.js';
-import { match, MatchError, type MatchContext } from './match.js';
+import { match, type MatchContext } from './match.js';
 import { TestRun } from './test-run.js';
 
 /**
