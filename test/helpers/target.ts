@@ -13,6 +13,7 @@
  */
 import type { TestContext } from 'node:test';
 import type { EmbeddedServer } from '../../src/embedded/index.js';
+import { MongoClient, type Db } from 'mongodb';
 
 export interface TestTarget {
   uri: string;
@@ -51,4 +52,25 @@ export function requireEmbedded(t: TestContext): boolean {
 /** A database name no other test uses, so tests cannot see each other's data on a shared deployment. */
 export function uniqueDbName(prefix: string): string {
   return `${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+/** What a test file of driver-level checks needs: the target, a client and a database of its own. */
+export interface TestDb {
+  target: TestTarget;
+  client: MongoClient;
+  db: Db;
+}
+
+export async function openTestDb(prefix: string): Promise<TestDb> {
+  const target = await getTarget();
+  const client = new MongoClient(target.uri, { serverSelectionTimeoutMS: 5000 });
+  await client.connect();
+  return { target, client, db: client.db(uniqueDbName(prefix)) };
+}
+
+/** Drops the database and closes what `openTestDb` opened (any part may be missing if it failed). */
+export async function closeTestDb(t: Partial<TestDb>): Promise<void> {
+  await t.db?.dropDatabase().catch(() => {});
+  await t.client?.close();
+  await t.target?.stop();
 }

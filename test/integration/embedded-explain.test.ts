@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MongoClient, MongoServerError, type Db, type Document } from 'mongodb';
-import { EMBEDDED_ONLY, getTarget, uniqueDbName, type TestTarget } from '../helpers/target.js';
+import { EMBEDDED_ONLY, type TestTarget, openTestDb, closeTestDb } from '../helpers/target.js';
 import type { ShardedCluster } from '../../src/embedded/sharded/index.js';
 
 // Issue 9: explain through the driver, in mongod 7.0's shape (queryPlanner, executionStats, serverInfo,
@@ -12,20 +12,13 @@ let client: MongoClient;
 let db: Db;
 
 before(async () => {
-  target = await getTarget();
-  client = new MongoClient(target.uri, { serverSelectionTimeoutMS: 5000 });
-  await client.connect();
-  db = client.db(uniqueDbName('ticker_explain'));
+  ({ target, client, db } = await openTestDb('ticker_explain'));
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   await db.collection<any>('c').insertMany(Array.from({ length: 20 }, (_, i) => ({ _id: i, a: i % 5, b: i })));
   await db.collection('c').createIndex({ a: 1 }, { name: 'a_1' });
 });
 
-after(async () => {
-  await db?.dropDatabase().catch(() => {});
-  await client?.close();
-  await target?.stop();
-});
+after(() => closeTestDb({ target, client, db }));
 
 /** The stages of a plan tree from the top down (following inputStage). */
 function stagesOf(plan: Document): string[] {

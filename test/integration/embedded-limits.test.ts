@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { BSON, BSONRegExp, MongoClient, MongoServerError, type Db, type Document } from 'mongodb';
-import { EMBEDDED_ONLY, getTarget, uniqueDbName, type TestTarget } from '../helpers/target.js';
+import { BSON, BSONRegExp, type MongoClient, MongoServerError, type Db, type Document } from 'mongodb';
+import { EMBEDDED_ONLY, uniqueDbName, type TestTarget, openTestDb, closeTestDb } from '../helpers/target.js';
 
 // Issue 9: mongod's limits and refusals, each with its code and code name, and regexes on a linear engine.
 
@@ -11,10 +11,7 @@ let client: MongoClient;
 let db: Db;
 
 before(async () => {
-  target = await getTarget();
-  client = new MongoClient(target.uri, { serverSelectionTimeoutMS: 5000 });
-  await client.connect();
-  db = client.db(uniqueDbName('ticker_limits'));
+  ({ target, client, db } = await openTestDb('ticker_limits'));
   await db.collection<any>('c').insertMany([
     { _id: 1, s: 'Apple pie' },
     { _id: 2, s: 'apple\ncrumble' },
@@ -23,11 +20,7 @@ before(async () => {
   ]);
 });
 
-after(async () => {
-  await db?.dropDatabase().catch(() => {});
-  await client?.close();
-  await target?.stop();
-});
+after(() => closeTestDb({ target, client, db }));
 
 async function serverError(p: Promise<unknown>): Promise<MongoServerError> {
   try {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Long, MongoClient, type Db, type Document } from 'mongodb';
+import { Long, type MongoClient, type Db, type Document } from 'mongodb';
 import { serverError } from '../helpers/server-error.js';
-import { getTarget, uniqueDbName, type TestTarget } from '../helpers/target.js';
+import { type TestTarget, openTestDb, closeTestDb } from '../helpers/target.js';
 
 // Issue 9: hint, min/max, returnKey/showRecordId, views, and updates that would grow a document past 16 MiB,
 // each answered as mongod 7.0 answers them (through the official driver).
@@ -12,10 +12,7 @@ let client: MongoClient;
 let db: Db;
 
 before(async () => {
-  target = await getTarget();
-  client = new MongoClient(target.uri, { serverSelectionTimeoutMS: 5000 });
-  await client.connect();
-  db = client.db(uniqueDbName('ticker_queries'));
+  ({ target, client, db } = await openTestDb('ticker_queries'));
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   await db.collection<any>('c').insertMany([
     { _id: 1, a: 30, b: 'x' },
@@ -27,11 +24,7 @@ before(async () => {
   await db.collection('c').createIndex({ a: 1 }, { name: 'a_1' });
 });
 
-after(async () => {
-  await db?.dropDatabase().catch(() => {});
-  await client?.close();
-  await target?.stop();
-});
+after(() => closeTestDb({ target, client, db }));
 
 const ids = (docs: Document[]) => docs.map((d) => d._id);
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MongoClient, MongoServerError, type Db, type Document } from 'mongodb';
-import { getTarget, uniqueDbName, type TestTarget } from '../helpers/target.js';
+import { type MongoClient, MongoServerError, type Db, type Document } from 'mongodb';
+import { type TestTarget, openTestDb, closeTestDb } from '../helpers/target.js';
 
 // Issue 9: collation, `let` variables, $out and $merge through the driver, as applications use them.
 
@@ -10,10 +10,7 @@ let client: MongoClient;
 let db: Db;
 
 before(async () => {
-  target = await getTarget();
-  client = new MongoClient(target.uri, { serverSelectionTimeoutMS: 5000 });
-  await client.connect();
-  db = client.db(uniqueDbName('ticker_options'));
+  ({ target, client, db } = await openTestDb('ticker_options'));
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   await db.collection<any>('words').insertMany([
     { _id: 1, w: 'apple', n: 3 },
@@ -24,11 +21,7 @@ before(async () => {
   ]);
 });
 
-after(async () => {
-  await db?.dropDatabase().catch(() => {});
-  await client?.close();
-  await target?.stop();
-});
+after(() => closeTestDb({ target, client, db }));
 
 const ids = (docs: Document[]) => docs.map((d) => d._id);
 

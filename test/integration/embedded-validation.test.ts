@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MongoClient, ObjectId, type Db, type Document, type MongoServerError } from 'mongodb';
+import { type MongoClient, ObjectId, type Db, type Document, type MongoServerError } from 'mongodb';
 import { serverError } from '../helpers/server-error.js';
-import { getTarget, uniqueDbName, type TestTarget } from '../helpers/target.js';
+import { type TestTarget, openTestDb, closeTestDb } from '../helpers/target.js';
 
 // Issue 9: collection validators ($jsonSchema and query operators), validationLevel/validationAction,
 // bypassDocumentValidation, and DocumentValidationFailure (121) with errInfo as mongod 7.0 reports it.
@@ -12,17 +12,10 @@ let client: MongoClient;
 let db: Db;
 
 before(async () => {
-  target = await getTarget();
-  client = new MongoClient(target.uri, { serverSelectionTimeoutMS: 5000 });
-  await client.connect();
-  db = client.db(uniqueDbName('ticker_validation'));
+  ({ target, client, db } = await openTestDb('ticker_validation'));
 });
 
-after(async () => {
-  await db?.dropDatabase().catch(() => {});
-  await client?.close();
-  await target?.stop();
-});
+after(() => closeTestDb({ target, client, db }));
 
 /** The errInfo of a failed write, wherever the driver put it (write error or command error). */
 function errInfoOf(err: MongoServerError): Document {
