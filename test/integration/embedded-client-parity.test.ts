@@ -1,22 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Double, Int32, MongoClient, MongoServerError, ObjectId, type Db } from 'mongodb';
+import { Double, Int32, MongoClient, ObjectId, type Db } from 'mongodb';
 import { startShardedCluster, type ShardedCluster } from '../../src/embedded/sharded/index.js';
 import { EMULATOR_ONLY, embeddedTestTarget, type EmbeddedTestTarget } from './embedded-target.js';
+import { serverError } from '../helpers/server-error.js';
 
 // What PyMongo 3.11 and mongosh 2.x showed to differ from a MongoDB 7.0 replica-set primary and mongos
 // (db.stats(), db.coll.stats(), rs.conf(), getIndexes(), buildInfo, show dbs on a mongos), through the
 // official driver. Shapes, types, codes and code names are MongoDB 7.0's.
 
-async function serverError(p: Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof MongoServerError) return err;
-    throw err;
-  }
-  assert.fail('expected a server error');
-}
 
 describe('replica-set primary: statistics, config and metadata commands', () => {
   let target: EmbeddedTestTarget;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Long, MongoClient, MongoServerError, Timestamp, type Db, type Document } from 'mongodb';
+import { Long, MongoClient, Timestamp, type Db, type Document } from 'mongodb';
 import { EMULATOR_ONLY, embeddedTestTarget, type EmbeddedTestTarget } from './embedded-target.js';
+import { serverError } from '../helpers/server-error.js';
 
 // Every command issue #2 lists, through the official driver, with MongoDB 7.0's reply shapes and codes.
 
@@ -28,15 +29,6 @@ after(async () => {
 type AnyDoc = any;
 const coll = (name: string) => db.collection<AnyDoc>(name);
 
-async function serverError(p: Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof MongoServerError) return err;
-    throw err;
-  }
-  assert.fail('expected a server error');
-}
 
 describe('handshake and server information', () => {
   it('hello: a replica-set primary of wire version 21', async () => {

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { BSON } from 'bson';
-import { MongoClient, MongoServerError, type Db } from 'mongodb';
+import { MongoClient, type Db } from 'mongodb';
 import { EMULATOR_ONLY, embeddedTestTarget, type EmbeddedTestTarget } from './embedded-target.js';
+import { serverError } from '../helpers/server-error.js';
 
 // configureFailPoint/failCommand as a mongod started with enableTestCommands has it, retryable writes
 // through a dropped connection, and malformed wire frames closing only their own connection.
@@ -39,15 +40,6 @@ const failCommand = (mode: unknown, data: Record<string, unknown>) =>
 type AnyDoc = any;
 const coll = (name: string) => db.collection<AnyDoc>(name);
 
-async function serverError(p: Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof MongoServerError) return err;
-    throw err;
-  }
-  assert.fail('expected a server error');
-}
 
 describe('failCommand', () => {
   it('times: n fails the next n matching commands with errorCode and errorLabels', async () => {

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { BSON, BSONRegExp, type MongoClient, MongoServerError, type Db, type Document } from 'mongodb';
 import { EMBEDDED_ONLY, uniqueDbName, type TestTarget, openTestDb, closeTestDb } from '../helpers/target.js';
+import { serverError } from '../helpers/server-error.js';
 
 // Issue 9: mongod's limits and refusals, each with its code and code name, and regexes on a linear engine.
 
@@ -22,15 +23,6 @@ before(async () => {
 
 after(() => closeTestDb({ target, client, db }));
 
-async function serverError(p: Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof MongoServerError) return err;
-    throw err;
-  }
-  assert.fail('expected a server error');
-}
 
 async function expectCode(p: Promise<unknown>, code: number, codeName?: string): Promise<MongoServerError> {
   const err = await serverError(p);

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { MongoClient, MongoServerError, type Collection, type Document } from 'mongodb';
 import { startShardedCluster, type ShardedCluster } from '../../src/embedded/sharded/index.js';
+import { serverError } from '../helpers/server-error.js';
+import { pingDuring } from '../helpers/ping-during.js';
 
 // Issue 9, through the embedded mongos: the router's own scatter/gather (a sharded collection's find, count,
 // aggregate, findAndModify and multi-writes) must not hold the server either, and maxTimeMS ends it with 50.
@@ -34,36 +35,12 @@ after(async () => {
   await cluster?.stop();
 });
 
-async function serverError(p: Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof MongoServerError) return err;
-    throw err;
-  }
-  assert.fail('expected a server error');
-}
 
-/** Starts `long` on one connection, pings the router from another while it runs, says which finished first. */
-async function pingDuring(long: () => Promise<unknown>): Promise<{ pingFirst: boolean; longRanPastPingSend: boolean }> {
-  let longDone = false;
-  const order: string[] = [];
-  const running = long().then(() => {
-    longDone = true;
-    order.push('long');
-  });
-  await sleep(50);
-  const longRanPastPingSend = !longDone;
-  await bystander.db('admin').command({ ping: 1 });
-  order.push('ping');
-  await running;
-  return { pingFirst: order[0] === 'ping', longRanPastPingSend };
-}
 
 describe('the embedded mongos shares the server during long scatter/gather', () => {
   it('a $group and $sort over a sharded collection: another connection is answered first, with the right result', async () => {
     const pipeline = [{ $group: { _id: '$k', n: { $sum: 1 }, xs: { $push: '$x' } } }, { $sort: { _id: -1 } }, { $limit: 2 }];
-    const { pingFirst, longRanPastPingSend } = await pingDuring(async () => {
+    const { pingFirst, longRanPastPingSend } = await pingDuring(bystander, async () => {
       const groups = await big.aggregate(pipeline).toArray();
       assert.deepEqual(groups.map((g) => [g._id, g.n, g.xs.length]), [[2499, DOCS / 2500, DOCS / 2500], [2498, DOCS / 2500, DOCS / 2500]]);
     });
@@ -72,7 +49,7 @@ describe('the embedded mongos shares the server during long scatter/gather', () 
   });
 
   it('a catastrophic regex counted over every shard: another connection is answered first', async () => {
-    const { pingFirst, longRanPastPingSend } = await pingDuring(async () => {
+    const { pingFirst, longRanPastPingSend } = await pingDuring(bystander, async () => {
       assert.equal(await big.countDocuments({ s: { $regex: '^(a+)+$' } }), 0);
     });
     assert.ok(longRanPastPingSend, 'the regex scan ended before the ping was sent');

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { MongoClient, MongoServerError, type Db, type Document } from 'mongodb';
+import { MongoClient, type Db, type Document } from 'mongodb';
 import { getTarget, requireEmbedded, uniqueDbName, type TestTarget } from '../helpers/target.js';
+import { serverError } from '../helpers/server-error.js';
+import { pingDuring } from '../helpers/ping-during.js';
 
 // Issue 9: one long operation must not stop the server for everyone else, and maxTimeMS ends it with 50.
 
@@ -34,39 +35,12 @@ after(async () => {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const big = () => db.collection<any>('big');
 
-async function serverError(p: Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof MongoServerError) return err;
-    throw err;
-  }
-  assert.fail('expected a server error');
-}
 
-/**
- * Starts `long` on one connection, pings from another while it runs, and says which finished first. When
- * `long` ended before the ping could even be sent there is nothing to judge, which the caller asserts against.
- */
-async function pingDuring(long: () => Promise<unknown>): Promise<{ pingFirst: boolean; longRanPastPingSend: boolean }> {
-  let longDone = false;
-  const order: string[] = [];
-  const running = long().then(() => {
-    longDone = true;
-    order.push('long');
-  });
-  await sleep(50); // the long operation is on the server by now
-  const longRanPastPingSend = !longDone;
-  await bystander.db('admin').command({ ping: 1 });
-  order.push('ping');
-  await running;
-  return { pingFirst: order[0] === 'ping', longRanPastPingSend };
-}
 
 describe('long operations share the server', () => {
   it('a catastrophic regex over 200k documents: another connection is answered first', async () => {
     const filter = { s: { $regex: '^(a+)+$' } };
-    const { pingFirst, longRanPastPingSend } = await pingDuring(async () => {
+    const { pingFirst, longRanPastPingSend } = await pingDuring(bystander, async () => {
       assert.equal(await big().countDocuments(filter), 0);
     });
     assert.ok(longRanPastPingSend, 'the regex scan ended before the ping was sent');
@@ -76,7 +50,7 @@ describe('long operations share the server', () => {
   it('a $group over 200k documents: another connection is answered first', async () => {
     // One reply (no getMore round trips the ping could slip between).
     const pipeline = [{ $group: { _id: '$k', n: { $sum: 1 }, xs: { $push: '$x' } } }, { $sort: { _id: 1 } }, { $limit: 2 }];
-    const { pingFirst, longRanPastPingSend } = await pingDuring(async () => {
+    const { pingFirst, longRanPastPingSend } = await pingDuring(bystander, async () => {
       const groups = await big().aggregate(pipeline).toArray();
       assert.equal(groups.length, 2);
       assert.deepEqual(groups[1], { _id: 1, n: DOCS / 5000, xs: groups[1].xs });
@@ -96,7 +70,7 @@ describe('long operations share the server', () => {
     await wide.insertMany(Array.from({ length: 2000 }, (_, i) => ({ _id: i, s: i % 10 === 0 ? long : `${long}b`, x: i % 7 })));
     const hits = { $sum: { $cond: [{ $regexMatch: { input: '$s', regex: '^(a+)+$' } }, 1, 0] } };
     const pipeline = [{ $group: { _id: null, hits, n: { $count: {} }, top: { $max: '$x' }, avg: { $avg: '$x' } } }];
-    const { pingFirst, longRanPastPingSend } = await pingDuring(async () => {
+    const { pingFirst, longRanPastPingSend } = await pingDuring(bystander, async () => {
       const [all] = await wide.aggregate(pipeline).toArray();
       assert.deepEqual(all, { _id: null, hits: 200, n: 2000, top: 6, avg: Array.from({ length: 2000 }, (_, i) => i % 7).reduce((a, b) => a + b) / 2000 });
     });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MongoClient, MongoServerError, Timestamp, type Collection } from 'mongodb';
+import { MongoClient, Timestamp, type Collection } from 'mongodb';
 import { getTarget, type TestTarget } from '../helpers/target.js';
+import { serverError } from '../helpers/server-error.js';
 
 // Read concern "snapshot" outside transactions: the reply says the cluster time it read at (atClusterTime),
 // a read at that time later sees the same data, and commands that cannot read at a snapshot refuse it.
@@ -28,15 +29,6 @@ after(async () => {
   await target.stop();
 });
 
-async function serverError(p: Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof MongoServerError) return err;
-    throw err;
-  }
-  assert.fail('expected a server error');
-}
 
 describe('snapshot reads', () => {
   it('find, aggregate and distinct say atClusterTime, and a read at it ignores later writes', async () => {

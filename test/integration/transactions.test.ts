@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MongoClient, MongoServerError, type ChangeStreamDocument, type Collection, type Document } from 'mongodb';
+import { MongoClient, type ChangeStreamDocument, type Collection, type Document } from 'mongodb';
 import { AGAINST_REAL_DEPLOYMENT, getTarget, type TestTarget } from '../helpers/target.js';
+import { serverError } from '../helpers/server-error.js';
 
 // Multi-document transactions through the driver: atomic commit, invisible abort, snapshot isolation,
 // write conflicts, and the change events of a commit (together, with lsid and txnNumber).
@@ -34,15 +35,6 @@ async function fresh(docs: Document[] = []): Promise<Collection<AnyDoc>> {
   return coll;
 }
 
-async function serverError(p: Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof MongoServerError) return err;
-    throw err;
-  }
-  assert.fail('expected a server error');
-}
 
 describe('transactions', () => {
   it('a commit makes every write visible at once; before it, nothing is', async () => {
