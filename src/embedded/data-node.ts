@@ -2,7 +2,7 @@ import { BSON, type Binary, type Document, type Timestamp } from 'bson';
 import { MAX_BSON_OBJECT_SIZE } from './wire/opcodes.js';
 import { LogicalClock } from './clock.js';
 import { CommandError, ErrorCode } from './errors.js';
-import { Oplog, type OplogEntry } from './oplog.js';
+import { InsertEntry, Oplog, type OplogEntry } from './oplog.js';
 import { Catalog, validateNames } from './storage/catalog.js';
 import type { Collection, CollectionOptions, IndexSpec } from './storage/collection.js';
 import { cloneDocument, idKey, withIdFirst } from './storage/document.js';
@@ -83,11 +83,8 @@ export class DataNode {
     for (const pin of this.historyPins) limit = Math.min(limit, pin.index);
     const oldest = Date.now() - SNAPSHOT_HISTORY_MS;
     let at = Math.max(this.historyFrom, oplog.start);
-    for (; at < oplog.end; at++) {
-      const entry = oplog.at(at)!;
-      if (at >= limit && entry.wallTime.getTime() >= oldest) break;
-      if (entry.before !== undefined) entry.before = undefined;
-    }
+    while (at < oplog.end && (at < limit || oplog.wallMsAt(at) < oldest)) at++;
+    oplog.dropHistoryBefore(at);
     this.historyFrom = at;
   }
 
@@ -366,21 +363,6 @@ export class DataNode {
     const old = { ...collection.options };
     collection.options = { ...collection.options, ...changes };
     this.log({ op: 'modify', db, coll, collectionUUID: collection.uuid, operationDescription: { ...changes }, preImage: old });
-  }
-}
-
-/**
- * An insert's oplog entry. Its documentKey is made from the document when read (change events, snapshots):
- * one object fewer kept in the oplog per inserted document, on the path every bulk load takes.
- */
-class InsertEntry implements OplogEntry {
-  readonly op = 'insert' as const;
-  lsid?: Document;
-  txnNumber?: number;
-  constructor(public ts: Timestamp, public wallTime: Date, readonly db: string, readonly coll: string, readonly collectionUUID: Binary, readonly postImage: Document) {}
-
-  get documentKey(): Document {
-    return { _id: this.postImage._id };
   }
 }
 

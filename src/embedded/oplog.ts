@@ -1,5 +1,8 @@
 import type { Binary, Document, Timestamp } from 'bson';
 import { compareTimestamps } from './clock.js';
+import { OplogStore } from './oplog-store.js';
+
+export { InsertEntry } from './oplog-store.js';
 
 export type OplogOp =
   | 'insert' | 'update' | 'replace' | 'delete'
@@ -52,10 +55,8 @@ interface Waiter {
  * entry they consumed) and are woken the moment an entry is appended, so a waiting getMore answers at once.
  */
 export class Oplog {
-  // entries[i] has absolute index base + i; absolute indexes stay valid across compaction.
-  private entries: OplogEntry[] = [];
-  private base = 0;
-  private head = 0;
+  /** the entries, by absolute index (indexes stay valid as old entries are dropped) */
+  private readonly store: OplogStore;
   /**
    * Waiting readers in deadline order (awaitData getMores mostly share one maxTimeMS, so a new one goes
    * last). An append wakes them all in one pass; one timer, for the earliest deadline, ends the others:
@@ -69,11 +70,14 @@ export class Oplog {
   /** Set once entries have been dropped: older positions can no longer be resumed from. */
   truncatedBefore: Timestamp | undefined;
 
-  constructor(public maxEntries: number) {}
+  /** `hotEntries`: see OplogStore */
+  constructor(public maxEntries: number, hotEntries?: number) {
+    this.store = new OplogStore(hotEntries);
+  }
 
   append(entry: OplogEntry): void {
-    this.entries.push(entry);
-    if (this.end - this.head > this.maxEntries) this.trim();
+    this.store.append(entry);
+    if (this.end - this.start > this.maxEntries) this.trim();
     if (this.waiting.length > this.expired) {
       const woken = this.waiting;
       const from = this.expired;
@@ -85,24 +89,17 @@ export class Oplog {
   }
 
   private trim(): void {
-    this.head = this.end - this.maxEntries;
-    this.truncatedBefore = this.entries[this.head - this.base].ts;
-    const dead = this.head - this.base;
-    // Compact occasionally so trimming stays O(1) amortised and dropped entries can be collected.
-    if (dead > 4096 && dead > this.entries.length / 2) {
-      this.entries = this.entries.slice(dead);
-      this.base = this.head;
-    } else {
-      this.entries[dead - 1] = undefined as unknown as OplogEntry;
-    }
+    const head = this.end - this.maxEntries;
+    this.truncatedBefore = this.store.timestampAt(head);
+    this.store.trimTo(head);
   }
 
   get size(): number {
-    return this.end - this.head;
+    return this.end - this.start;
   }
 
   get oldest(): OplogEntry | undefined {
-    return this.at(this.head);
+    return this.at(this.start);
   }
 
   get newest(): OplogEntry | undefined {
@@ -116,30 +113,43 @@ export class Oplog {
 
   /** Absolute index of the first entry with ts after `ts` (or at it, when inclusive). */
   indexAfter(ts: Timestamp, inclusive = false): number {
-    let lo = this.head;
+    let lo = this.start;
     let hi = this.end;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const c = compareTimestamps(this.entries[mid - this.base].ts, ts);
+      const c = compareTimestamps(this.store.tsAt(mid) as Timestamp, ts);
       if (c < 0 || (c === 0 && !inclusive)) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
-  /** The entry at an absolute index, or undefined once it has been trimmed (or not yet written). */
+  /**
+   * The entry at an absolute index, or undefined once it has been trimmed (or not yet written). Entries
+   * older than the newest few thousand are unpacked copies: never modify one.
+   */
   at(index: number): OplogEntry | undefined {
-    return index >= this.head && index < this.end ? this.entries[index - this.base] : undefined;
+    return this.store.at(index);
+  }
+
+  /** The wall time of the entry at an absolute index (between start and end), ms. */
+  wallMsAt(index: number): number {
+    return this.store.wallMsAt(index);
+  }
+
+  /** Entries before `index` no longer carry the version they superseded (`before`). */
+  dropHistoryBefore(index: number): void {
+    this.store.dropHistoryBefore(index);
   }
 
   /** Absolute index one past the newest entry. */
   get end(): number {
-    return this.base + this.entries.length;
+    return this.store.end;
   }
 
   /** Absolute index of the oldest retained entry. */
   get start(): number {
-    return this.head;
+    return this.store.head;
   }
 
   /** Resolves at the next append or after `ms`, whichever is first; an aborted signal ends the wait early too. */

@@ -3,43 +3,72 @@ import { CommandError } from './errors.js';
 import type { FailPoints } from './failpoints.js';
 
 const RETRYABLE_COMMANDS = new Set(['insert', 'update', 'delete', 'findAndModify', 'findandmodify']);
-const MAX_REMEMBERED = 100_000;
+/** Sessions whose last retryable write is remembered; the oldest is forgotten first. */
+const MAX_SESSIONS = 100_000;
+
+/** A retryable write: its session and its transaction number. */
+export interface RetryKey {
+  session: string;
+  txnNumber: number;
+}
+
+interface SessionRecord {
+  txnNumber: number;
+  reply?: Document;
+  log?: StatementLog;
+}
 
 /**
- * Results of retryable writes by (lsid, txnNumber): a retry of an already-applied write returns the first
- * result instead of applying the write twice, as a mongod's session transaction table does.
+ * The result of each session's last retryable write, as a mongod's session transaction table keeps it: a
+ * retry of an already-applied write returns the first result instead of applying the write twice. Only
+ * the newest txnNumber per session is kept (a retry of an older one is refused with TransactionTooOld,
+ * by the session), so memory follows the number of sessions, not of writes.
  */
 export class RetryableWrites {
-  private readonly results = new Map<string, Document>();
-  private readonly logs = new Map<string, StatementLog>();
+  private readonly sessions = new Map<string, SessionRecord>();
 
   /** The statements of this retryable write already applied by an earlier, interrupted attempt. */
-  log(key: string): StatementLog {
-    let log = this.logs.get(key);
-    if (!log) {
-      log = { done: new Map(), incomplete: false, dropReply: false };
-      this.logs.set(key, log);
-      if (this.logs.size > MAX_REMEMBERED) this.logs.delete(this.logs.keys().next().value!);
-    }
+  log(key: RetryKey): StatementLog {
+    const record = this.record(key);
+    const log = record?.log ?? { done: new Map(), incomplete: false, dropReply: false };
+    if (record) record.log = log;
     log.incomplete = false;
     log.dropReply = false;
     return log;
   }
 
-  keyOf(commandName: string, cmd: Document): string | undefined {
+  keyOf(commandName: string, cmd: Document): RetryKey | undefined {
     if (!RETRYABLE_COMMANDS.has(commandName) || cmd.txnNumber === undefined || !cmd.lsid?.id) return undefined;
     if (cmd.autocommit !== undefined || cmd.startTransaction !== undefined) return undefined;
-    return `${Buffer.from(cmd.lsid.id.buffer ?? cmd.lsid.id).toString('hex')}:${Number(cmd.txnNumber)}`;
+    return { session: Buffer.from(cmd.lsid.id.buffer ?? cmd.lsid.id).toString('hex'), txnNumber: Number(cmd.txnNumber) };
   }
 
-  get(key: string): Document | undefined {
-    return this.results.get(key);
+  get(key: RetryKey): Document | undefined {
+    const record = this.sessions.get(key.session);
+    return record?.txnNumber === key.txnNumber ? record.reply : undefined;
   }
 
-  remember(key: string, reply: Document): void {
-    this.logs.delete(key);
-    this.results.set(key, reply);
-    if (this.results.size > MAX_REMEMBERED) this.results.delete(this.results.keys().next().value!);
+  remember(key: RetryKey, reply: Document): void {
+    const record = this.record(key);
+    if (!record) return;
+    record.reply = reply;
+    delete record.log;
+  }
+
+  /**
+   * The session's record for this txnNumber: a newer txnNumber replaces what the session remembered; an
+   * older one has none (its write finished after a newer one began, and is not kept).
+   */
+  private record(key: RetryKey): SessionRecord | undefined {
+    let record = this.sessions.get(key.session);
+    if (record && record.txnNumber > key.txnNumber) return undefined;
+    if (record?.txnNumber === key.txnNumber) return record;
+    // re-inserted, so the map's order is the order of last use and the first key the least recent
+    this.sessions.delete(key.session);
+    record = { txnNumber: key.txnNumber };
+    this.sessions.set(key.session, record);
+    if (this.sessions.size > MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
+    return record;
   }
 }
 

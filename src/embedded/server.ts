@@ -12,7 +12,7 @@ import { tooLargeCommand } from './wire/messages.js';
 import { FailPoints } from './failpoints.js';
 import { Deadline, MAX_TIME_MS_EXPIRED, parseMaxTimeMS, unlimited } from './exec/deadline.js';
 import { FaultInjector } from './faults.js';
-import { RetryableWrites } from './retryable-writes.js';
+import { RetryableWrites, type RetryKey } from './retryable-writes.js';
 import { errorLabelsFor } from './transactions/labels.js';
 import { SessionTransactions, type CommandScope } from './transactions/sessions.js';
 import { Topology, type TopologyOptions } from './topology.js';
@@ -215,7 +215,7 @@ export class WireServer {
     const name = Object.keys(cmd)[0];
     const db = typeof cmd.$db === 'string' ? cmd.$db : 'admin';
     const ctx: CommandContext = { db, node: this.node, topology: this.topology, cursors: this.cursors, failPoints: this.failPoints, conn, sessions: this.sessions, deadline: unlimited() };
-    let retryKey: string | undefined;
+    let retryKey: RetryKey | undefined;
     let scope: CommandScope | undefined;
     let reply: Document;
     try {

@@ -131,10 +131,10 @@ const DEFAULT_LISTENERS_PER_THREAD = 25;
  * Listeners watch only the fields they measure (listener-worker's MEASURED_FIELDS): the server projects
  * each event once for all identical streams and each listener decodes half as much. With the embedded
  * server's compiled $project (0.3 µs an event, and projecting + encoding the small event costs it 0.5-0.6x
- * of encoding the whole one: bench/event-reshape.bench.ts). For one listener it gains nothing measurable:
+ * of encoding the whole one: bench/event-reshape.bench.ts). For one listener it gained nothing measurable:
  * on a quiet machine (load < 2) bench/latency at 2,000 ops/s gave p50 1.09-1.12x the bare loop's projected
- * (three runs) and 1.04-1.11x whole (four runs), p99 0.84-2.2x either way; so the projection starts where
- * identical streams share it.
+ * (three runs) and 1.04-1.11x whole (four runs), p99 0.84-2.2x either way (then the server's own GC pauses
+ * decided the p99); so the projection starts where identical streams share it.
  */
 const PROJECT_FROM_LISTENERS = 10;
 const STAGGERS_KEPT = 10;
