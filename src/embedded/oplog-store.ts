@@ -93,8 +93,9 @@ export class OplogStore {
   head = 0;
   /** entries before this index no longer carry `before` */
   private historyFrom = 0;
-  private readonly unpacked: (OplogEntry | undefined)[] = new Array(UNPACKED_KEPT);
-  private readonly unpackedIndex = new Float64Array(UNPACKED_KEPT).fill(-1);
+  /** made at the first unpack (most oplogs of a test, and a transaction's, never pack) */
+  private unpacked: (OplogEntry | undefined)[] = [];
+  private unpackedIndex: Float64Array | undefined;
 
   /** `hotEntries`: how many of the newest entries stay objects (a power of two) */
   constructor(private readonly hotEntries = HOT_ENTRIES) {
@@ -126,6 +127,7 @@ export class OplogStore {
     if (index < this.head || index >= this.end) return undefined;
     if (index >= this.hotFrom) return this.hot[index & this.mask];
     const slot = index & (UNPACKED_KEPT - 1);
+    this.unpackedIndex ??= new Float64Array(UNPACKED_KEPT).fill(-1);
     let entry = this.unpackedIndex[slot] === index ? this.unpacked[slot]! : undefined;
     if (!entry) {
       entry = this.unpack(index);

@@ -12,7 +12,7 @@ class TransactionLog extends Oplog {
   readonly writes: OplogEntry[] = [];
 
   constructor() {
-    super(1);
+    super(1, 1); // never stores an entry: the smallest store
   }
 
   override append(entry: OplogEntry): void {
