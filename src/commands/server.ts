@@ -35,10 +35,10 @@ type ServerFlags = {
 
 export function serverOptions(flags: ServerFlags): ForegroundServerOptions {
   // A mongos and a standalone have no replica set: refuse flags they would silently ignore.
-  if (flags.sharded && flags.standalone) throw new UserError('--sharded and --standalone exclude each other: choose one');
-  if (flags.routers !== 1 && !flags.sharded) throw new UserError('--routers is the number of mongos routers of --sharded; a replica-set primary has none');
+  if (flags.sharded && flags.standalone) throw new UserError('--sharded and --standalone exclude each other: choose one', 2);
+  if (flags.routers !== 1 && !flags.sharded) throw new UserError('--routers is the number of mongos routers of --sharded; a replica-set primary has none', 2);
   if (flags['replica-set'] !== DEFAULT_REPLICA_SET && (flags.sharded || flags.standalone)) {
-    throw new UserError(`--replica-set names the set of a replica-set primary; a ${flags.sharded ? 'mongos (--sharded)' : 'standalone'} has none`);
+    throw new UserError(`--replica-set names the set of a replica-set primary; a ${flags.sharded ? 'mongos (--sharded)' : 'standalone'} has none`, 2);
   }
   return {
     port: flags.port,

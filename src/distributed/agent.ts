@@ -48,7 +48,7 @@ export interface AgentRunResult {
 
 export async function runAgent(o: AgentRunOptions): Promise<AgentRunResult> {
   const nameProblem = badRunName(o.run);
-  if (nameProblem) throw new UserError(`--run: ${nameProblem}`);
+  if (nameProblem) throw new UserError(`--run: ${nameProblem}`, 2);
   checkShareable(o.config);
   const client = await openClient(o.uri, { appName: 'ticker-agent' });
   const store = new ControlStore(client, o.controlDb);

@@ -58,6 +58,6 @@ export function shareOf(config: AgreedConfig, agent: number): AgentShare {
 /** Refuses a configuration that cannot be shared (each agent needs a listener to audit the others). */
 export function checkShareable(config: AgreedConfig): void {
   if (config.listeners < config.agents) {
-    throw new UserError(`--listeners ${config.listeners} is fewer than --agents ${config.agents}: every agent needs at least one listener`);
+    throw new UserError(`--listeners ${config.listeners} is fewer than --agents ${config.agents}: every agent needs at least one listener`, 2);
   }
 }

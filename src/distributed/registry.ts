@@ -28,7 +28,7 @@ const ABANDONED_AFTER_BEATS = 5;
 export async function joinRun(store: ControlStore, options: JoinOptions): Promise<Joined> {
   const { run, config } = options;
   if (options.agent !== undefined && options.agent >= config.agents) {
-    throw new UserError(`--agent ${options.agent}: expected an index below --agents ${config.agents} (0 to ${config.agents - 1})`);
+    throw new UserError(`--agent ${options.agent}: expected an index below --agents ${config.agents} (0 to ${config.agents - 1})`, 2);
   }
   const now = new Date();
   const fresh: RunDoc = {

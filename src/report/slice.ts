@@ -28,7 +28,7 @@ export function sliceReport(base: LatencyReport, stepLog: IntervalLog, range: Sl
   const log: IntervalLog = base.steps
     ? { ...stepLog, tags: [...new Set(stepLog.tags.map(baseTag))], intervals: stepLog.intervals.map((i) => ({ ...i, tag: baseTag(i.tag) })) }
     : stepLog;
-  if (!(range.toMs > range.fromMs)) throw new UserError(`--to (${formatDuration(range.toMs)}) must be after --from (${formatDuration(range.fromMs)})`);
+  if (!(range.toMs > range.fromMs)) throw new UserError(`--to (${formatDuration(range.toMs)}) must be after --from (${formatDuration(range.fromMs)})`, 2);
   const lastSecond = Math.max(-1, ...log.intervals.map((i) => i.second));
   // the log's resolution is one second: the range is widened to whole seconds
   const fromSecond = Math.floor(range.fromMs / 1000);

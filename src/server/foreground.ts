@@ -80,8 +80,8 @@ async function startReplicaSet(options: ForegroundServerOptions, io: ForegroundI
 }
 
 async function startSharded(options: ForegroundServerOptions, io: ForegroundIo): Promise<RunningServer> {
-  if (options.auth) throw new UserError('--auth is not supported with --sharded: the embedded sharded cluster runs without authentication');
-  if (options.faults) throw new UserError('--fault applies to the replica-set server, not to --sharded');
+  if (options.auth) throw new UserError('--auth is not supported with --sharded: the embedded sharded cluster runs without authentication', 2);
+  if (options.faults) throw new UserError('--fault applies to the replica-set server, not to --sharded', 2);
   const handle = await explainListenErrors(options, () => startShardedServer({
     ...options.sharded, host: options.host, port: options.port, oplogEntries: options.oplogEntries, log: (line) => io.err(line),
   }));

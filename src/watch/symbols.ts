@@ -10,9 +10,9 @@ const SYMBOL = /^[A-Z][A-Z0-9.]{0,15}$/;
 export function resolveSymbols(text: string | undefined): string[] {
   if (text === undefined) return [...FAMILIAR_SYMBOL_NAMES];
   const symbols = [...new Set(text.split(',').map((s) => s.trim().toUpperCase()).filter((s) => s !== ''))];
-  if (symbols.length === 0) throw new UserError('--symbols: expected a comma-separated list of symbols, e.g. MDB,ORCL');
+  if (symbols.length === 0) throw new UserError('--symbols: expected a comma-separated list of symbols, e.g. MDB,ORCL', 2);
   const bad = symbols.find((s) => !SYMBOL.test(s));
-  if (bad !== undefined) throw new UserError(`--symbols: "${bad}" is not a stock symbol (letters and digits, e.g. MDB or A10001)`);
+  if (bad !== undefined) throw new UserError(`--symbols: "${bad}" is not a stock symbol (letters and digits, e.g. MDB or A10001)`, 2);
   return symbols;
 }
 

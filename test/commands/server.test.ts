@@ -107,14 +107,14 @@ describe('ticker server', () => {
     [['--sharded', '--replica-set', 'rs1'], /^Error: --replica-set names the set of a replica-set primary; a mongos \(--sharded\) has none$/],
     [['--routers', '2'], /^Error: --routers is the number of mongos routers of --sharded; a replica-set primary has none$/],
   ] as const) {
-    it(`${args.join(' ')} is refused, not ignored: one line, non-zero exit`, async () => {
+    it(`${args.join(' ')} is refused, not ignored: one line, exit 2 (a bad flag)`, async () => {
       const run = start(['--port', '0', ...args]);
       try {
         let timer: NodeJS.Timeout | undefined;
         const code = await Promise.race([run.exited, new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still running'), 15_000)))]);
         clearTimeout(timer);
         assert.notEqual(code, 'still running', `it started anyway: ${run.stdout.join('\n')}`);
-        assert.notEqual(code, 0);
+        assert.equal(code, 2, run.stderr());
         const lines = run.stderr().trim().split('\n');
         assert.equal(lines.length, 1, run.stderr());
         assert.match(lines[0]!, pattern);

@@ -83,6 +83,7 @@ describe('ticker trace', () => {
     assert.equal(run.code, 1);
     oneErrorLine(run.stderr, new RegExp(`^Error: unknown symbol NOPE: not in ${db}\\.stocksymbols$`));
     const bad = await ticker(['trace', '--uri', target.uri, '--db', db, '--symbols', 'M$B']);
+    assert.equal(bad.code, 2, bad.stderr);
     oneErrorLine(bad.stderr, /^Error: --symbols: "M\$B" is not a stock symbol/);
   });
 
