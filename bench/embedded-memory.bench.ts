@@ -4,8 +4,7 @@
  * holding the same objects. Target: < 2.5 GB resident.
  *   node dist/bench/embedded-memory.bench.js        (BENCH_QUICK=1: 1,000,000 documents)
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { childResult } from './lib/child.js';
 import { round } from './lib/harness.js';
 import { QUICK, type BenchResult } from './lib/result.js';
 
@@ -13,15 +12,8 @@ interface MemoryReport { rssBytes: number; heapUsedBytes: number; documents: num
 
 const GB = 1024 ** 3;
 
-function measure(kind: 'embedded' | 'map', count: number): Promise<MemoryReport> {
-  const file = fileURLToPath(new URL('./lib/memory-child.js', import.meta.url));
-  const child = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=8192', file, kind, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as MemoryReport) : reject(new Error(`memory child (${kind}) exited with ${code}`))));
-  });
-}
+/** One measurement in a fresh process (its heap holds nothing else). */
+const measure = (kind: 'embedded' | 'map', count: number) => childResult<MemoryReport>('memory-child', [kind, String(count)], ['--expose-gc', '--max-old-space-size=8192']);
 
 export async function run(): Promise<BenchResult[]> {
   const count = QUICK ? 1_000_000 : 8_000_000;

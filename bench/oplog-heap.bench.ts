@@ -6,8 +6,7 @@
  * walks), and updates per second (what packing costs the writer).
  *   node dist/bench/oplog-heap.bench.js        (BENCH_QUICK=1: 100,000 updates)
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { childResult } from './lib/child.js';
 import { round } from './lib/harness.js';
 import { QUICK, type BenchResult } from './lib/result.js';
 
@@ -15,15 +14,8 @@ interface OplogReport { heapUsedBytes: number; fullGcMs: number; updatesPerSecon
 
 const MB = 1024 ** 2;
 
-function measure(kind: 'packed' | 'objects', count: number): Promise<OplogReport> {
-  const file = fileURLToPath(new URL('./lib/oplog-child.js', import.meta.url));
-  const child = spawn(process.execPath, ['--expose-gc', file, kind, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as OplogReport) : reject(new Error(`oplog child (${kind}) exited with ${code}`))));
-  });
-}
+/** One measurement in a fresh process (its heap holds nothing else). */
+const measure = (kind: 'packed' | 'objects', count: number) => childResult<OplogReport>('oplog-child', [kind, String(count)], ['--expose-gc']);
 
 export async function run(): Promise<BenchResult[]> {
   const count = QUICK ? 100_000 : 300_000;

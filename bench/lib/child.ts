@@ -35,3 +35,10 @@ export function spawnChild<T>(script: string, args: string[] = [], nodeArgs: str
     });
   });
 }
+
+/** Runs a child that prints one JSON line and exits (a measurement in a process of its own): that line. */
+export async function childResult<T>(script: string, args: string[], nodeArgs: string[] = []): Promise<T> {
+  const child = await spawnChild<T>(script, args, nodeArgs);
+  await child.stop();
+  return child.ready;
+}
