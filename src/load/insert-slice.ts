@@ -114,7 +114,7 @@ async function insertBatch(collection: Collection<StockDoc>, docs: StockDoc[], f
 }
 
 /** How many of `docs` the collection holds exactly as given (only on a retry after an unknown outcome: rare). */
-export async function ownCopies(collection: Collection<StockDoc>, docs: StockDoc[]): Promise<number> {
+async function ownCopies(collection: Collection<StockDoc>, docs: StockDoc[]): Promise<number> {
   const sent = new Map(docs.map((d) => [d._id, d.price]));
   const stored = await collection.find({ _id: { $in: [...sent.keys()] } }, { projection: { price: 1 } }).toArray();
   return stored.filter((d) => sent.get(d._id) === d.price).length;

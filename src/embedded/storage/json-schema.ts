@@ -3,6 +3,7 @@ import { compare } from 'mingo/util';
 import { CommandError, ErrorCode } from '../errors.js';
 import { LinearRegex } from './regex.js';
 import { isPlainObject } from './document.js';
+import { bsonTypeOf } from './bson-type.js';
 
 /**
  * MongoDB's `$jsonSchema` dialect (draft 4 with `bsonType`, no `$ref`/`format`/`default`), with the failure
@@ -113,38 +114,6 @@ function checkKeyword(keyword: string, value: unknown, path: string): void {
 
 const regex = (pattern: string) => LinearRegex.compile(pattern, '', (reason) => parseError(`Invalid regular expression in $jsonSchema: ${reason}`));
 
-/** The BSON type alias of a value as the server holds it (JS numbers: int when they fit int32, else double). */
-export function bsonTypeOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  switch (typeof value) {
-    case 'number': return Number.isInteger(value) && value >= -2147483648 && value <= 2147483647 ? 'int' : 'double';
-    case 'bigint': return 'long';
-    case 'string': return 'string';
-    case 'boolean': return 'bool';
-    default:
-  }
-  if (Array.isArray(value)) return 'array';
-  if (value instanceof Date) return 'date';
-  if (value instanceof RegExp) return 'regex';
-  const tag = (value as { _bsontype?: string })._bsontype;
-  switch (tag) {
-    case 'ObjectId': return 'objectId';
-    case 'Binary': return 'binData';
-    case 'BSONRegExp': return 'regex';
-    case 'Timestamp': return 'timestamp';
-    case 'Long': return 'long';
-    case 'Int32': return 'int';
-    case 'Double': return 'double';
-    case 'Decimal128': return 'decimal';
-    case 'MinKey': return 'minKey';
-    case 'MaxKey': return 'maxKey';
-    case 'Code': return (value as { scope?: unknown }).scope ? 'javascriptWithScope' : 'javascript';
-    case 'BSONSymbol': return 'symbol';
-    case 'DBPointer': return 'dbPointer';
-    default: return 'object';
-  }
-}
 
 const NUMBER_TYPES = new Set(['int', 'long', 'double', 'decimal']);
 const JSON_TYPE_OF: Record<string, string> = { int: 'number', long: 'number', double: 'number', decimal: 'number', bool: 'boolean', string: 'string', object: 'object', array: 'array', null: 'null' };

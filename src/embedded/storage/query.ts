@@ -5,6 +5,7 @@ import { LINEAR_EXPRESSION_OPERATORS, LINEAR_QUERY_OPERATORS } from './regex-ope
 import { linearFilter, linearPipeline } from './regex-rewrite.js';
 import { mingoError } from './mingo-errors.js';
 import { checkSchema, satisfies } from './json-schema.js';
+import { TYPE_EXPRESSION_OPERATORS, TYPE_QUERY_OPERATORS } from './bson-type.js';
 import { COLLATION_QUERY_OPERATORS, collatedFilter, collatedPipeline, type CollationSpec } from './collation.js';
 
 export { mingoError };
@@ -19,7 +20,10 @@ export const MINGO_OPTIONS = {
   },
   scriptEnabled: false,
   useStrictMode: true,
-  context: Context.init({ query: { ...LINEAR_QUERY_OPERATORS, ...COLLATION_QUERY_OPERATORS }, expression: LINEAR_EXPRESSION_OPERATORS }),
+  context: Context.init({
+    query: { ...LINEAR_QUERY_OPERATORS, ...COLLATION_QUERY_OPERATORS, ...TYPE_QUERY_OPERATORS },
+    expression: { ...LINEAR_EXPRESSION_OPERATORS, ...TYPE_EXPRESSION_OPERATORS },
+  }),
 } as const;
 
 export { linearFilter, linearPipeline };

@@ -1,15 +1,17 @@
 import type { Document } from 'bson';
 import { CommandError } from '../errors.js';
 import { LinearRegex, invalidInQuery, isRegexValue, regexParts } from './regex.js';
+import { parseTypeSet } from './bson-type.js';
 
 /**
  * mingo would run every regular expression on JavaScript's backtracking engine. Before a filter or pipeline
  * reaches mingo, each regex in it is compiled on RE2 and put behind an operator of ours (regex-operators.ts):
  * `$regex` / regex values become `$_re2`, `$in`/`$nin`/`$all` holding regexes `$_in`/`$_nin`/`$_all`, and the
  * expressions `$regexMatch`/`$regexFind`/`$regexFindAll` their `$_` twins. mingo's own regex code never runs.
+ * `$type` (query operator and expression) becomes `$_type` too, mongod's BSON types (bson-type.ts).
  */
 export const LINEAR_QUERY_OPS = { $in: '$_in', $nin: '$_nin', $all: '$_all' } as const;
-export const LINEAR_EXPRESSIONS: Record<string, string> = { $regexMatch: '$_regexMatch', $regexFind: '$_regexFind', $regexFindAll: '$_regexFindAll' };
+export const LINEAR_EXPRESSIONS: Record<string, string> = { $regexMatch: '$_regexMatch', $regexFind: '$_regexFind', $regexFindAll: '$_regexFindAll', $type: '$_type' };
 const LOGICAL = new Set(['$and', '$or', '$nor']);
 
 const isPlainObject = (value: unknown): value is Document => {
@@ -25,7 +27,7 @@ function mentionsRegex(value: unknown, depth = 0): boolean {
   if (Array.isArray(value)) return value.some((v) => mentionsRegex(v, depth + 1));
   if (!isPlainObject(value)) return false;
   for (const key in value) {
-    if (key === '$regex' || key === '$options' || key in LINEAR_EXPRESSIONS) return true;
+    if (key === '$regex' || key === '$options' || key in LINEAR_EXPRESSIONS) return true; // $type among them
     if (mentionsRegex(value[key], depth + 1)) return true;
   }
   return false;
@@ -75,7 +77,8 @@ function rewriteCondition(condition: unknown): unknown {
     else if (op === '$options') continue;
     else if (op in LINEAR_QUERY_OPS && Array.isArray(arg) && arg.some(isRegexValue)) {
       out[LINEAR_QUERY_OPS[op as keyof typeof LINEAR_QUERY_OPS]] = arg.map((v) => (isRegexValue(v) ? compileValue(v) : v));
-    } else if (op === '$not') out.$not = rewriteCondition(arg);
+    } else if (op === '$type') out.$_type = parseTypeSet(arg);
+    else if (op === '$not') out.$not = rewriteCondition(arg);
     else if (op === '$elemMatch' && isPlainObject(arg)) out.$elemMatch = isOperatorObject(arg) ? rewriteCondition(arg) : rewriteFilter(arg);
     else out[op] = arg;
   }

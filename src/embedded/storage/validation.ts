@@ -2,7 +2,8 @@ import type { Document } from 'bson';
 import { resolve } from 'mingo/util';
 import { CommandError, ErrorCode, badValue } from '../errors.js';
 import { isPlainObject } from './document.js';
-import { bsonTypeOf, checkSchema, failures } from './json-schema.js';
+import { bsonTypeOf } from './bson-type.js';
+import { checkSchema, failures } from './json-schema.js';
 import { compileFilter, runPipeline } from './query.js';
 
 /**
