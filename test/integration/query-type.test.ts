@@ -68,7 +68,10 @@ describe('$type matches BSON types', () => {
   it('a bad $type is refused as mongod refuses it', async () => {
     assert.equal((await serverError(c.find({ v: { $type: 'nope' } }).toArray())).code, 2);
     assert.equal((await serverError(c.find({ v: { $type: 99 } }).toArray())).code, 2);
-    assert.equal((await serverError(c.find({ v: { $type: [] } }).toArray())).code, 2);
+    const empty = await serverError(c.find({ v: { $type: [] } }).toArray());
+    assert.equal(empty.code, 9);
+    assert.match(empty.message, /v must match at least one type/);
+    assert.equal((await serverError(c.find({ v: { $type: { a: 1 } } }).toArray())).code, 2);
     assert.match((await serverError(c.find({ v: { $type: 'nope' } }).toArray())).message, /Unknown type name alias: nope/);
   });
 });

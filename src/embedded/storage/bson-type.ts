@@ -53,10 +53,10 @@ export function bsonTypeOf(value: unknown, int64 = false): string {
   }
 }
 
-/** A `$type` argument (an alias, a type code or a list of them) as mongod parses it: the aliases it names. */
-export function parseTypeSet(arg: unknown): Set<string> {
+/** A `$type` argument (an alias, a type code or a list of them) on `field`, as mongod parses it: the aliases it names. */
+export function parseTypeSet(arg: unknown, field = ''): Set<string> {
   const list = Array.isArray(arg) ? arg : [arg];
-  if (list.length === 0) throw new CommandError(ErrorCode.BadValue, '$type must match at least one type');
+  if (list.length === 0) throw new CommandError(ErrorCode.FailedToParse, `${field} must match at least one type`);
   const types = new Set<string>();
   for (const t of list) {
     if (typeof t === 'string') {
@@ -66,7 +66,7 @@ export function parseTypeSet(arg: unknown): Set<string> {
       continue;
     }
     const code = typeof t === 'number' ? t : numberOf(t);
-    if (code === undefined) throw new CommandError(ErrorCode.TypeMismatch, 'type must be represented as a number or a string');
+    if (code === undefined) throw new CommandError(ErrorCode.BadValue, 'type must be represented as a number or a string');
     const alias = Number.isInteger(code) ? CODES[code] : undefined;
     if (alias === undefined) throw new CommandError(ErrorCode.BadValue, `Invalid numerical type code: ${code}`);
     types.add(alias);

@@ -52,7 +52,7 @@ function rewriteFilter(filter: unknown): unknown {
     if (LOGICAL.has(key)) out[key] = Array.isArray(value) ? value.map(rewriteFilter) : value;
     else if (key === '$expr') out[key] = rewriteExpression(value);
     else if (key.startsWith('$')) out[key] = value;
-    else out[key] = rewriteCondition(value);
+    else out[key] = rewriteCondition(value, key);
   }
   return out;
 }
@@ -67,7 +67,7 @@ const compileValue = (value: unknown) => {
   return LinearRegex.compile(pattern, options, invalidInQuery);
 };
 
-function rewriteCondition(condition: unknown): unknown {
+function rewriteCondition(condition: unknown, field = ''): unknown {
   if (isRegexValue(condition)) return { $_re2: compileValue(condition) };
   if (!isPlainObject(condition) || !Object.keys(condition).some((k) => k.startsWith('$'))) return condition;
   const out: Document = {};
@@ -77,8 +77,8 @@ function rewriteCondition(condition: unknown): unknown {
     else if (op === '$options') continue;
     else if (op in LINEAR_QUERY_OPS && Array.isArray(arg) && arg.some(isRegexValue)) {
       out[LINEAR_QUERY_OPS[op as keyof typeof LINEAR_QUERY_OPS]] = arg.map((v) => (isRegexValue(v) ? compileValue(v) : v));
-    } else if (op === '$type') out.$_type = parseTypeSet(arg);
-    else if (op === '$not') out.$not = rewriteCondition(arg);
+    } else if (op === '$type') out.$_type = parseTypeSet(arg, field);
+    else if (op === '$not') out.$not = rewriteCondition(arg, field);
     else if (op === '$elemMatch' && isPlainObject(arg)) out.$elemMatch = isOperatorObject(arg) ? rewriteCondition(arg) : rewriteFilter(arg);
     else out[op] = arg;
   }
