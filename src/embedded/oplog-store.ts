@@ -12,7 +12,7 @@ import { boxLongs, unboxLongs } from './storage/int64.js';
  * anyway). The superseded version an entry carries for snapshot reads (`before`) has a buffer of its own,
  * dropped with the segment's history.
  */
-export const HOT_ENTRIES = 8_192;
+const HOT_ENTRIES = 8_192;
 /** Entries per packed segment: whole segments are dropped when the oplog is trimmed. */
 const SEGMENT_ENTRIES = 4_096;
 /** Recently unpacked entries, by index: many streams behind the hot window unpack each entry once. */

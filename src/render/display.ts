@@ -18,7 +18,10 @@ export interface Row {
   changes: number;
 }
 
-export interface DisplayState {
+/** The stream's health as the status line shows it, kept as it is (heldBackMs: as the watcher measured it at the last draw). */
+type StreamHealth = Pick<StreamStats, 'resyncs' | 'heldBackMs' | 'staggerThresholdMs' | 'staggers' | 'longestStaggerMs' | 'idleHint' | 'nudgeAfterMs'>;
+
+export interface DisplayState extends StreamHealth {
   /** Rows in display order. */
   symbols: string[];
   rows: Record<string, Row>;
@@ -29,21 +32,12 @@ export interface DisplayState {
   recent: number[];
   lastEventAt: number | null;
   lastLagMs: number | null;
-  resyncs: number;
   /** Shown in the title: the redacted address and namespace. */
   title: string;
   /** With `--all`, events of symbols outside the table are counted here. */
   otherEvents: number;
   /** When the display began (epoch ms): the nudge counts silence from here before the first event. */
   startedAt: number;
-  /** How long the server holds the stream back, as the watcher measured it at the last draw (ms). */
-  heldBackMs: number;
-  staggerThresholdMs: number;
-  staggers: number;
-  longestStaggerMs: number;
-  /** The nudge shown when nothing arrives for `nudgeAfterMs` (see status-line.ts), if any. */
-  idleHint?: string;
-  nudgeAfterMs: number;
 }
 
 export interface DisplayStateOptions {

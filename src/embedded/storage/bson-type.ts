@@ -112,9 +112,9 @@ function visit(container: object, key: string | number, path: string[], at: numb
 
 type Options = unknown;
 
-/** `{ field: { $type: ... } }` (as `$_type`): the field, or an element of it, is of one of the types. */
+/** `{ field: { $type: ... } }` (as `$_type`, its types parsed by the rewrite): the field, or an element of it, is of one of them. */
 const $_type = (selector: string, arg: unknown, _options: Options) => {
-  const types = arg instanceof Set ? (arg as Set<string>) : parseTypeSet(arg);
+  const types = arg as Set<string>;
   const path = selector.split('.');
   return (doc: unknown) => typesAt(doc, path).some((t) => types.has(t));
 };

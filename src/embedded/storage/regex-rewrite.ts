@@ -20,28 +20,28 @@ const isPlainObject = (value: unknown): value is Document => {
   return proto === Object.prototype || proto === null;
 };
 
-/** True when nothing in the value could be a regex to rewrite (the common filter: no allocation at all). */
-function mentionsRegex(value: unknown, depth = 0): boolean {
+/** False when nothing in the value is a regex or a `$type` to rewrite (the common filter: no allocation at all). */
+function needsRewrite(value: unknown, depth = 0): boolean {
   if (depth > 200) return true;
   if (isRegexValue(value)) return true;
-  if (Array.isArray(value)) return value.some((v) => mentionsRegex(v, depth + 1));
+  if (Array.isArray(value)) return value.some((v) => needsRewrite(v, depth + 1));
   if (!isPlainObject(value)) return false;
   for (const key in value) {
-    if (key === '$regex' || key === '$options' || key in LINEAR_EXPRESSIONS) return true; // $type among them
-    if (mentionsRegex(value[key], depth + 1)) return true;
+    if (key === '$regex' || key === '$options' || key in LINEAR_EXPRESSIONS) return true;
+    if (needsRewrite(value[key], depth + 1)) return true;
   }
   return false;
 }
 
 /** A query filter with its regexes on RE2 (the same object when it has none). */
 export function linearFilter<T>(filter: T): T {
-  if (!mentionsRegex(filter)) return filter;
+  if (!needsRewrite(filter)) return filter;
   return rewriteFilter(filter) as T;
 }
 
 /** A pipeline with its regexes on RE2: `$match` stages (also nested in $lookup/$facet/$unionWith) and expressions. */
 export function linearPipeline(pipeline: Document[]): Document[] {
-  if (!mentionsRegex(pipeline)) return pipeline;
+  if (!needsRewrite(pipeline)) return pipeline;
   return pipeline.map((stage) => rewriteExpression(stage) as Document);
 }
 
